@@ -1,0 +1,153 @@
+//! Rendering diagnostics: for people (a snippet with a caret line) and as JSON.
+
+use super::{Diagnostic, Severity, Sources};
+use std::fmt::Write;
+
+/// A 1-based line and column (columns count characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCol {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub col: usize,
+}
+
+impl LineCol {
+    /// The line and column of byte `offset` in `text`.
+    pub fn of(text: &str, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        LineCol { line, col: text[line_start..offset].chars().count() + 1 }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// `path:line:col` of the primary place of a diagnostic, if it has one.
+pub fn primary_location(d: &Diagnostic, sources: &Sources) -> Option<(String, usize, usize)> {
+    if let Some(l) = d.labels.first() {
+        let f = sources.get(l.span.file)?;
+        let lc = LineCol::of(&f.text, l.span.start);
+        return Some((f.path.display().to_string(), lc.line, lc.col));
+    }
+    let p = d.path.as_ref()?;
+    let (line, col) = d.line_col.unwrap_or((0, 0));
+    Some((p.display().to_string(), line, col))
+}
+
+/// Renders a diagnostic for a person: a headline, `--> file:line:col`, the source line(s)
+/// with carets under the span, and the help.
+pub fn render_human(d: &Diagnostic, sources: &Sources) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}[{}]: {}", severity_word(d.severity), d.code, d.message);
+    if d.labels.is_empty() {
+        if let Some(p) = &d.path {
+            match d.line_col {
+                Some((l, 0)) => {
+                    let _ = writeln!(out, "  --> {}:{}", p.display(), l);
+                }
+                Some((l, c)) => {
+                    let _ = writeln!(out, "  --> {}:{}:{}", p.display(), l, c);
+                }
+                None => {
+                    let _ = writeln!(out, "  --> {}", p.display());
+                }
+            }
+        }
+    }
+    for (i, label) in d.labels.iter().enumerate() {
+        let Some(file) = sources.get(label.span.file) else { continue };
+        let text = &file.text;
+        let start = LineCol::of(text, label.span.start);
+        let end = LineCol::of(text, label.span.end.max(label.span.start));
+        let arrow = if i == 0 { "-->" } else { ":::" };
+        let _ = writeln!(out, "  {arrow} {}:{}:{}", file.path.display(), start.line, start.col);
+        let line_text = text.lines().nth(start.line - 1).unwrap_or("");
+        let gutter = start.line.to_string().len().max(2);
+        let _ = writeln!(out, "{:>gutter$} |", "");
+        let _ = writeln!(out, "{:>gutter$} | {}", start.line, line_text.trim_end());
+        let width = if end.line == start.line {
+            end.col.saturating_sub(start.col).max(1)
+        } else {
+            line_text.chars().count().saturating_sub(start.col - 1).max(1)
+        };
+        let marker = if i == 0 { "^" } else { "-" };
+        let _ = writeln!(
+            out,
+            "{:>gutter$} | {}{} {}",
+            "",
+            " ".repeat(start.col - 1),
+            marker.repeat(width),
+            label.text
+        );
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(out, "   = help: {h}");
+    }
+    out
+}
+
+/// Renders a diagnostic as a JSON object: code, name, severity, file, line, column,
+/// message, help, and the other places.
+pub fn render_json(d: &Diagnostic, sources: &Sources) -> serde_json::Value {
+    let loc = primary_location(d, sources);
+    let related: Vec<serde_json::Value> = d
+        .labels
+        .iter()
+        .skip(1)
+        .filter_map(|l| {
+            let f = sources.get(l.span.file)?;
+            let lc = LineCol::of(&f.text, l.span.start);
+            Some(serde_json::json!({
+                "file": f.path.display().to_string(), "line": lc.line, "column": lc.col,
+                "message": l.text,
+            }))
+        })
+        .collect();
+    serde_json::json!({
+        "code": d.code.as_str(),
+        "name": d.code.name(),
+        "severity": d.severity,
+        "file": loc.as_ref().map(|l| l.0.clone()),
+        "line": loc.as_ref().map(|l| l.1),
+        "column": loc.as_ref().map(|l| l.2),
+        "message": d.message,
+        "label": d.labels.first().map(|l| l.text.clone()),
+        "help": d.help,
+        "related": related,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{Code, SrcSpan};
+
+    #[test]
+    fn renders_caret_under_span() {
+        let s = Sources::new();
+        let f = s.add("a.yaml", "kpis:\n  x:\n    formula: sum(likez)\n");
+        let start = "kpis:\n  x:\n    formula: sum(".len();
+        let d = Diagnostic::error(Code::UnknownColumn, "unknown column `likez`")
+            .with_label(SrcSpan::new(f, start, start + 5), "not a column")
+            .with_help("did you mean `likes`?");
+        let r = render_human(&d, &s);
+        assert!(r.contains("--> a.yaml:3:18"), "{r}");
+        assert!(r.contains("                 ^^^^^ not a column"), "{r}");
+    }
+}

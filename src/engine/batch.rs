@@ -1,0 +1,104 @@
+//! Column batches: what the readers produce and the aggregate kernels consume.
+//!
+//! Numbers are `f64` with NaN standing for null (arithmetic on NaN stays NaN, which is
+//! SQL's null propagation; comparisons are handled three-valued by the kernels). Text is
+//! interned per column into a [`Dictionary`]: a batch holds `u32` ids, [`NULL_ID`] for null.
+
+use std::collections::HashMap;
+
+/// The id of a null text value.
+pub const NULL_ID: u32 = u32::MAX;
+
+/// Rows per batch.
+pub const BATCH_ROWS: usize = 4096;
+
+/// The type of a column as the engine stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColType {
+    /// 64-bit float; empty = null.
+    Number,
+    /// Interned text; empty = null.
+    Text,
+}
+
+/// One column's values in a batch.
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    /// NaN = null.
+    Number(Vec<f64>),
+    /// Dictionary ids; [`NULL_ID`] = null.
+    Text(Vec<u32>),
+}
+
+impl ColumnData {
+    /// An empty column of `ty`.
+    pub fn new(ty: ColType) -> Self {
+        match ty {
+            ColType::Number => ColumnData::Number(Vec::with_capacity(BATCH_ROWS)),
+            ColType::Text => ColumnData::Text(Vec::with_capacity(BATCH_ROWS)),
+        }
+    }
+
+    /// Removes every value, keeping the allocation.
+    pub fn clear(&mut self) {
+        match self {
+            ColumnData::Number(v) => v.clear(),
+            ColumnData::Text(v) => v.clear(),
+        }
+    }
+}
+
+/// A batch of rows: the time column (days since 1970-01-01) and the requested columns in
+/// request order.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Number of rows.
+    pub len: usize,
+    /// Each row's date, days since 1970-01-01 (datetimes converted in the calendar's zone).
+    pub time: Vec<i32>,
+    /// Each row's 1-based line in the source (for messages).
+    pub lines: Vec<u64>,
+    /// The requested columns, in request order.
+    pub columns: Vec<ColumnData>,
+}
+
+/// The distinct values of one text column, in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    values: Vec<String>,
+    index: HashMap<Box<[u8]>, u32>,
+}
+
+impl Dictionary {
+    /// The id of `bytes`, adding it if new. Allocates only for a value not seen before.
+    pub fn intern(&mut self, bytes: &[u8]) -> u32 {
+        if let Some(&id) = self.index.get(bytes) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(String::from_utf8_lossy(bytes).into_owned());
+        self.index.insert(bytes.into(), id);
+        id
+    }
+
+    /// The id of `s`, if it appeared.
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.index.get(s.as_bytes()).copied()
+    }
+
+    /// The text of `id`.
+    pub fn get(&self, id: u32) -> Option<&str> {
+        self.values.get(id as usize).map(|s| s.as_str())
+    }
+
+    /// How many distinct values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value appeared.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}

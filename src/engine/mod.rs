@@ -1,0 +1,5 @@
+//! The local backend: readers, column batches, aggregate kernels.
+
+pub mod batch;
+pub mod readers;
+pub mod source;

@@ -1,0 +1,107 @@
+//! Reading a dataset: the request, the header sniff, and the streaming scan.
+
+use super::batch::{Batch, ColType, Dictionary};
+use crate::diagnostic::Diagnostic;
+use std::path::PathBuf;
+
+/// The file formats the local backend reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma-separated, with a header.
+    Csv,
+    /// Tab-separated, with a header.
+    Tsv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl FileFormat {
+    /// The format for a path, by its extension.
+    pub fn from_path(p: &std::path::Path) -> Option<FileFormat> {
+        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(FileFormat::Csv),
+            "tsv" | "tab" => Some(FileFormat::Tsv),
+            "ndjson" | "jsonl" => Some(FileFormat::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// What to do with a row that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadRowPolicy {
+    /// Stop with a data error (exit 3).
+    #[default]
+    Fail,
+    /// Skip the row and count it.
+    Skip,
+}
+
+/// One column to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRequest {
+    /// The column's name in the header.
+    pub name: String,
+    /// How to store it.
+    pub ty: ColType,
+}
+
+/// What to read from one file.
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    /// The dataset's id (for messages).
+    pub dataset: String,
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+    /// The time column's name.
+    pub time_column: String,
+    /// Columns to read, in the order the batch holds them.
+    pub columns: Vec<ColumnRequest>,
+    /// What to do with bad rows.
+    pub on_bad_row: BadRowPolicy,
+    /// IANA zone that datetimes are converted to before taking their date; None = UTC.
+    pub timezone: Option<String>,
+}
+
+/// A row skipped under [`BadRowPolicy::Skip`].
+#[derive(Debug, Clone)]
+pub struct SkippedRow {
+    /// 1-based line.
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a scan saw.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    /// Rows read (not counting skipped ones).
+    pub rows: u64,
+    /// Rows skipped.
+    pub skipped: u64,
+    /// The first few skipped rows.
+    pub first_skipped: Vec<SkippedRow>,
+}
+
+/// The columns of a file and the types their first rows suggest.
+#[derive(Debug, Clone, Default)]
+pub struct Sniff {
+    /// Header names in file order, with the inferred type (`None` if every sampled value
+    /// was empty).
+    pub columns: Vec<(String, Option<ColType>)>,
+}
+
+/// Something that streams the rows of a dataset as batches.
+pub trait Scan {
+    /// Reads the header and a sample of rows to learn the columns and their types.
+    fn sniff(&self, path: &std::path::Path, format: FileFormat) -> Result<Sniff, Diagnostic>;
+    /// Reads every row, calling `sink` with each batch and the dictionaries of the text
+    /// columns so far (indexed like `req.columns`; empty for number columns).
+    fn scan(
+        &self,
+        req: &ReadRequest,
+        sink: &mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
+    ) -> Result<ScanStats, Diagnostic>;
+}
