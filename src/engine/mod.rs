@@ -1,5 +1,6 @@
 //! The local backend: readers, column batches, aggregate kernels.
 
+pub mod aggregate;
 pub mod batch;
 pub mod readers;
 pub mod source;

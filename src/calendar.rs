@@ -1,0 +1,286 @@
+//! Dates as day numbers, grains and period labels.
+//!
+//! A date is an `i32`: days since 1970-01-01 (which was a Thursday). A period is an `i32`
+//! key within its grain: the day number for `day`, the Monday's day number / 7 for ISO
+//! `week`, `year * 12 + month - 1` for `month`, `year * 4 + quarter - 1` for `quarter`,
+//! the year for `year`. Conversions are pure arithmetic (no allocation): they run per row.
+
+/// A calendar grain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grain {
+    /// A calendar day.
+    Day,
+    /// An ISO week (Monday to Sunday).
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+    /// A calendar year.
+    Year,
+}
+
+impl Grain {
+    /// Every grain, finest first.
+    pub const ALL: [Grain; 5] = [Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year];
+
+    /// Parses `day`, `week`, `month`, `quarter`, `year`.
+    pub fn parse(s: &str) -> Option<Grain> {
+        match s.trim() {
+            "day" | "daily" => Some(Grain::Day),
+            "week" | "weekly" => Some(Grain::Week),
+            "month" | "monthly" => Some(Grain::Month),
+            "quarter" | "quarterly" => Some(Grain::Quarter),
+            "year" | "yearly" => Some(Grain::Year),
+            _ => None,
+        }
+    }
+
+    /// The grain's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Quarter => "quarter",
+            Grain::Year => "year",
+        }
+    }
+
+    /// The period containing `day`.
+    #[inline]
+    pub fn period_of(self, day: i32) -> i32 {
+        match self {
+            Grain::Day => day,
+            Grain::Week => (day + 3).div_euclid(7),
+            Grain::Month => {
+                let (y, m, _) = civil_from_days(day);
+                y * 12 + m as i32 - 1
+            }
+            Grain::Quarter => {
+                let (y, m, _) = civil_from_days(day);
+                y * 4 + (m as i32 - 1) / 3
+            }
+            Grain::Year => civil_from_days(day).0,
+        }
+    }
+
+    /// The first day of period `p`.
+    pub fn start(self, p: i32) -> i32 {
+        match self {
+            Grain::Day => p,
+            Grain::Week => p * 7 - 3,
+            Grain::Month => days_from_civil(p.div_euclid(12), (p.rem_euclid(12) + 1) as u32, 1),
+            Grain::Quarter => days_from_civil(p.div_euclid(4), (p.rem_euclid(4) * 3 + 1) as u32, 1),
+            Grain::Year => days_from_civil(p, 1, 1),
+        }
+    }
+
+    /// The last day of period `p`.
+    pub fn end(self, p: i32) -> i32 {
+        self.start(p + 1) - 1
+    }
+
+    /// The label of period `p`: `2026-10-05`, `2026-W41`, `2026-10`, `2026-Q4`, `2026`.
+    pub fn label(self, p: i32) -> String {
+        match self {
+            Grain::Day => format_date(p),
+            Grain::Week => {
+                let thursday = p * 7;
+                let (y, _, _) = civil_from_days(thursday);
+                let week = (thursday - days_from_civil(y, 1, 1)) / 7 + 1;
+                format!("{y}-W{week:02}")
+            }
+            Grain::Month => format!("{}-{:02}", p.div_euclid(12), p.rem_euclid(12) + 1),
+            Grain::Quarter => format!("{}-Q{}", p.div_euclid(4), p.rem_euclid(4) + 1),
+            Grain::Year => format!("{p}"),
+        }
+    }
+
+    /// Whether every period of `self` lies within one period of `coarser`.
+    pub fn nests_in(self, coarser: Grain) -> bool {
+        match (self, coarser) {
+            (a, b) if a == b => true,
+            (Grain::Day, _) => true,
+            (Grain::Week, _) => false,
+            (Grain::Month, Grain::Quarter | Grain::Year) => true,
+            (Grain::Quarter, Grain::Year) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian). From H. Hinnant's
+/// `days_from_civil`.
+#[inline]
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy as i32;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date (year, month, day) of a day number.
+#[inline]
+pub fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Days in a month.
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses an ISO date `YYYY-MM-DD` strictly.
+pub fn parse_date(s: &str) -> Option<i32> {
+    let b = s.trim().as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: &[u8]| -> Option<u32> {
+        r.iter().try_fold(0u32, |a, &c| c.is_ascii_digit().then(|| a * 10 + (c - b'0') as u32))
+    };
+    let (y, m, d) = (num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?);
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// Formats a day number as `YYYY-MM-DD`.
+pub fn format_date(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Today's date in UTC.
+pub fn today() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    (secs / 86_400) as i32
+}
+
+/// A range of days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DateRange {
+    /// First day.
+    pub start: i32,
+    /// Last day.
+    pub end: i32,
+}
+
+impl DateRange {
+    /// The label `START..END`.
+    pub fn label(&self) -> String {
+        format!("{}..{}", format_date(self.start), format_date(self.end))
+    }
+
+    /// Number of days.
+    pub fn days(&self) -> i32 {
+        self.end - self.start + 1
+    }
+
+    /// Parses a window: `2026-10-01..2026-12-31`, `2026-Q4`, `2026-10`, `2026-W41`,
+    /// `2026-10-05`, `2026`.
+    pub fn parse(s: &str) -> Option<DateRange> {
+        let s = s.trim();
+        if let Some((a, b)) = s.split_once("..") {
+            let a = DateRange::parse(a)?;
+            let b = DateRange::parse(b)?;
+            return (a.start <= b.end).then_some(DateRange { start: a.start, end: b.end });
+        }
+        let (g, p) = parse_period(s)?;
+        Some(DateRange { start: g.start(p), end: g.end(p) })
+    }
+}
+
+/// Parses a period label into its grain and key: `2026-10-05`, `2026-W41`, `2026-10`,
+/// `2026-Q4`, `2026`.
+pub fn parse_period(s: &str) -> Option<(Grain, i32)> {
+    let s = s.trim();
+    if let Some(d) = parse_date(s) {
+        return Some((Grain::Day, d));
+    }
+    let year = |t: &str| -> Option<i32> {
+        (t.len() == 4 && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+    };
+    if let Some(y) = year(s) {
+        return Some((Grain::Year, y));
+    }
+    let (y, rest) = s.split_once('-')?;
+    let y = year(y)?;
+    if let Some(q) = rest.strip_prefix('Q') {
+        let q: i32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
+        return Some((Grain::Quarter, y * 4 + q - 1));
+    }
+    if let Some(w) = rest.strip_prefix('W') {
+        let w: i32 = w.parse().ok().filter(|w| (1..=53).contains(w))?;
+        // ISO week 1 is the week with January 4th.
+        let jan4 = days_from_civil(y, 1, 4);
+        let p = Grain::Week.period_of(jan4) + w - 1;
+        return (Grain::Week.label(p) == format!("{y}-W{w:02}")).then_some((Grain::Week, p));
+    }
+    if rest.len() == 2 {
+        let m: i32 = rest.parse().ok().filter(|m| (1..=12).contains(m))?;
+        return Some((Grain::Month, y * 12 + m - 1));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip_and_labels() {
+        for d in -800_000..800_000 {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(format_date(0), "1970-01-01");
+        let d = parse_date("2026-01-01").unwrap();
+        assert_eq!(Grain::Week.label(Grain::Week.period_of(d)), "2026-W01");
+        let d = parse_date("2025-12-29").unwrap();
+        assert_eq!(Grain::Week.label(Grain::Week.period_of(d)), "2026-W01");
+        let d = parse_date("2021-01-01").unwrap();
+        assert_eq!(Grain::Week.label(Grain::Week.period_of(d)), "2020-W53");
+        let d = parse_date("2026-11-26").unwrap();
+        assert_eq!(Grain::Month.label(Grain::Month.period_of(d)), "2026-11");
+        assert_eq!(Grain::Quarter.label(Grain::Quarter.period_of(d)), "2026-Q4");
+        assert_eq!(Grain::Year.label(Grain::Year.period_of(d)), "2026");
+        assert_eq!(format_date(Grain::Week.start(Grain::Week.period_of(d))), "2026-11-23");
+        assert_eq!(format_date(Grain::Month.end(Grain::Month.period_of(d))), "2026-11-30");
+    }
+
+    #[test]
+    fn windows_parse() {
+        let w = DateRange::parse("2026-Q4").unwrap();
+        assert_eq!(w.label(), "2026-10-01..2026-12-31");
+        assert_eq!(DateRange::parse("2026").unwrap().label(), "2026-01-01..2026-12-31");
+        assert_eq!(DateRange::parse("2026-02").unwrap().label(), "2026-02-01..2026-02-28");
+        assert_eq!(DateRange::parse("2020-W53").unwrap().label(), "2020-12-28..2021-01-03");
+        assert!(DateRange::parse("2026-13").is_none());
+        assert!(DateRange::parse("2026-12-31..2026-01-01").is_none());
+        assert!(parse_date("2026-02-29").is_none());
+    }
+}

@@ -1,0 +1,201 @@
+//! The command line: clap definitions and dispatch. Each command lives in its own file.
+
+mod check;
+mod eval;
+pub mod output;
+
+use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Exit code: everything evaluated, no goal at or above `--fail-on`.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: some goal at or above `--fail-on` (for `test`: some test failed).
+pub const EXIT_GOALS: i32 = 1;
+/// Exit code: invalid definitions or command line.
+pub const EXIT_INVALID: i32 = 2;
+/// Exit code: a data source could not be read.
+pub const EXIT_DATA: i32 = 3;
+
+/// kpi: KPIs and goals as code. Define KPIs and SMART goals in YAML, evaluate them on your
+/// data, and get per-group, per-period values and pass / warn / fail verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "kpi", version, about, long_about = None, after_help = "\
+Exit codes: 0 ok · 1 a goal failed (at or above --fail-on) · 2 invalid definitions or command line · 3 unreadable data
+
+Examples:
+  kpi check kpis/smm                      check definitions, point at mistakes
+  kpi eval kpis/smm --as-of 2026-11-20    evaluate KPIs and goals as of a day
+  kpi eval my.yaml --format json --data posts=export.csv > report.json")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate KPIs and goals on the data and print a report.
+    #[command(after_help = "\
+Examples:
+  kpi eval kpis/smm
+  kpi eval kpis/smm --as-of 2026-11-20 --format json --output report.json
+  kpi eval my.yaml --data posts=exports/posts.csv --period 2026-Q4 --fail-on warn")]
+    Eval(EvalArgs),
+    /// Check definitions without evaluating: names, types, units, goals, SMART.
+    #[command(after_help = "\
+Examples:
+  kpi check kpis/smm
+  kpi check my.yaml --strict          also fail (exit 1) when a goal is not SMART
+  kpi check my.yaml --format json     diagnostics as JSON for tools")]
+    Check(CheckArgs),
+}
+
+/// Report formats of `kpi eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people (default).
+    Table,
+    /// The JSON report `kpi-report/1`.
+    Json,
+}
+
+/// Which goal statuses make `kpi eval` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// `fail`, `off_track` or `error`.
+    Fail,
+    /// Also `warn` and `at_risk`.
+    Warn,
+    /// Never exit 1 for goals.
+    Never,
+}
+
+/// What to do with a data row that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnBadRow {
+    /// Stop with exit 3, naming the file, line, column and value.
+    Fail,
+    /// Skip it, count it, and say so in the report.
+    Skip,
+}
+
+/// Arguments of `kpi eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The pack: a .yaml file or a folder with pack.yaml.
+    #[arg(default_value = ".")]
+    pub pack: PathBuf,
+    /// Bind a dataset to a source: NAME=PATH (repeatable).
+    #[arg(long = "data", value_name = "NAME=SOURCE")]
+    pub data: Vec<String>,
+    /// Ignore rows dated after this day (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Report periods from this day (with --to).
+    #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "period")]
+    pub from: Option<String>,
+    /// Report periods up to this day (with --from).
+    #[arg(long, value_name = "DATE", requires = "from", conflicts_with = "period")]
+    pub to: Option<String>,
+    /// Report one period: 2026-10, 2026-Q4, 2026-W41, 2026, or START..END.
+    #[arg(long, value_name = "P")]
+    pub period: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE (whole or not at all) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a goal is at or above this level.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// What to do with a data row that cannot be read.
+    #[arg(long, value_enum, default_value_t = OnBadRow::Fail)]
+    pub on_bad_row: OnBadRow,
+}
+
+/// Formats of `kpi check` diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// For people, with snippets.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Arguments of `kpi check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The pack: a .yaml file or a folder with pack.yaml.
+    #[arg(default_value = ".")]
+    pub pack: PathBuf,
+    /// Exit 1 when a goal is not Specific, Measurable, Relevant and Time-bound.
+    #[arg(long)]
+    pub strict: bool,
+    /// Bind a dataset to a source: NAME=PATH (repeatable).
+    #[arg(long = "data", value_name = "NAME=SOURCE")]
+    pub data: Vec<String>,
+    /// Diagnostics format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// Parses `NAME=SOURCE` pairs.
+pub fn parse_bindings(raw: &[String]) -> Result<Vec<(String, String)>, Diagnostic> {
+    raw.iter()
+        .map(|s| match s.split_once('=') {
+            Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => Ok((n.trim().to_string(), v.trim().to_string())),
+            _ => Err(Diagnostic::error(crate::diagnostic::Code::InvalidArgument, format!("--data `{s}` is not NAME=SOURCE"))
+                .with_help("write --data posts=data/posts.csv")),
+        })
+        .collect()
+}
+
+/// Prints diagnostics to stderr for people.
+pub fn print_diagnostics(diags: &[Diagnostic], sources: &Sources) {
+    let mut s = String::new();
+    for d in diags {
+        s.push_str(&render_human(d, sources));
+        s.push('\n');
+    }
+    eprint!("{s}");
+}
+
+/// The diagnostics as one JSON document.
+pub fn diagnostics_json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let v: Vec<serde_json::Value> = diags.iter().map(|d| render_json(d, sources)).collect();
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let doc = serde_json::json!({"diagnostics": v, "errors": errors, "warnings": diags.len() - errors});
+    format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+}
+
+/// The exit code for a list of errors: 3 if any concerns data, else 2.
+pub fn exit_for(diags: &[Diagnostic]) -> i32 {
+    if diags.iter().any(|d| d.is_error() && d.code.is_data()) {
+        EXIT_DATA
+    } else {
+        EXIT_INVALID
+    }
+}
+
+/// Whether colours may be used on stdout.
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INVALID } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Eval(a) => eval::run(a),
+        Command::Check(a) => check::run(a),
+    }
+}

@@ -1,0 +1,345 @@
+//! Judging goals: statuses of finished periods, pace and projection of unfinished ones.
+
+use super::kpis::{eval_band_value, GroupKey, KpiValues};
+use super::{baseline_window, goal_bucketing, period_label, period_range, EvalOptions};
+use crate::calendar::DateRange;
+use crate::check::{Band, GoalDef, KpiKind, Model};
+use crate::plan::Bucketing;
+use crate::syntax::ast::BinOp;
+
+/// A goal result's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The target holds.
+    Pass,
+    /// The target fails, the warn band holds.
+    Warn,
+    /// Both fail.
+    Fail,
+    /// No rows, or a null value.
+    NoData,
+    /// It could not be evaluated.
+    Error,
+    /// Unfinished; the projection meets the target.
+    OnTrack,
+    /// Unfinished; the projection misses the target but is within the at-risk band.
+    AtRisk,
+    /// Unfinished; the projection misses the at-risk band too.
+    OffTrack,
+}
+
+impl Status {
+    /// The status as written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::NoData => "no_data",
+            Status::Error => "error",
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::OffTrack => "off_track",
+        }
+    }
+
+    /// Every status, in summary order.
+    pub const ALL: [Status; 8] = [
+        Status::Pass,
+        Status::Warn,
+        Status::Fail,
+        Status::NoData,
+        Status::Error,
+        Status::OnTrack,
+        Status::AtRisk,
+        Status::OffTrack,
+    ];
+}
+
+/// One judged (group, period) of a goal.
+#[derive(Debug, Clone)]
+pub struct GoalResult {
+    /// The group: (dimension, value).
+    pub group: Vec<(String, Option<String>)>,
+    /// The period label.
+    pub period: String,
+    /// Its days.
+    pub range: DateRange,
+    /// The KPI's value (to date, if partial).
+    pub value: Option<f64>,
+    /// The status.
+    pub status: Status,
+    /// Whether the period is unfinished at `--as-of`.
+    pub partial: bool,
+    /// The value expected at the period's end (partial periods).
+    pub projected: Option<f64>,
+    /// (value - baseline) / (target - baseline).
+    pub progress: Option<f64>,
+    /// The fraction of the period elapsed (partial periods).
+    pub expected_progress: Option<f64>,
+    /// The baseline used.
+    pub baseline: Option<f64>,
+    /// The target's threshold as a number (for Compare bands).
+    pub target_value: Option<f64>,
+    /// Why the status is `error` or `no_data`.
+    pub message: Option<String>,
+}
+
+/// A goal's results.
+#[derive(Debug, Clone)]
+pub struct GoalOutcome {
+    /// Index of the goal.
+    pub goal: usize,
+    /// Results ordered by group values, then period.
+    pub results: Vec<GoalResult>,
+}
+
+fn holds(band: &Band, v: f64, baseline: f64) -> Option<bool> {
+    match band {
+        Band::Compare(op, e) => {
+            let t = eval_band_value(e, baseline);
+            if t.is_nan() || v.is_nan() {
+                return None;
+            }
+            Some(match op {
+                BinOp::Ge => v >= t,
+                BinOp::Gt => v > t,
+                BinOp::Le => v <= t,
+                BinOp::Lt => v < t,
+                BinOp::Eq => (v - t).abs() <= 1e-12 * t.abs().max(1.0),
+                BinOp::Ne => (v - t).abs() > 1e-12 * t.abs().max(1.0),
+                _ => false,
+            })
+        }
+        Band::Between(l, h) => {
+            let (lo, hi) = (eval_band_value(l, baseline), eval_band_value(h, baseline));
+            if lo.is_nan() || hi.is_nan() || v.is_nan() {
+                return None;
+            }
+            Some(v >= lo && v <= hi)
+        }
+    }
+}
+
+fn band_uses_baseline(band: &Band) -> bool {
+    fn uses(e: &crate::check::KpiExpr) -> bool {
+        use crate::check::KpiExpr::*;
+        match e {
+            Baseline => true,
+            Unary(_, x) => uses(x),
+            Binary(_, a, b) => uses(a) || uses(b),
+            Call(_, xs) => xs.iter().any(uses),
+            _ => false,
+        }
+    }
+    match band {
+        Band::Compare(_, e) => uses(e),
+        Band::Between(a, b) => uses(a) || uses(b),
+    }
+}
+
+/// The threshold of a band (the target's number), if it is a comparison.
+pub fn threshold(band: &Band, baseline: f64) -> Option<f64> {
+    match band {
+        Band::Compare(_, e) => Some(eval_band_value(e, baseline)).filter(|v| !v.is_nan()),
+        Band::Between(_, _) => None,
+    }
+}
+
+/// Judges every goal.
+pub fn evaluate_goals(model: &Model, values: &KpiValues, opts: &EvalOptions) -> Vec<GoalOutcome> {
+    model.goals.iter().enumerate().map(|(gi, g)| evaluate_goal(model, gi, g, values, opts)).collect()
+}
+
+fn evaluate_goal(model: &Model, gi: usize, g: &GoalDef, values: &KpiValues, opts: &EvalOptions) -> GoalOutcome {
+    let kpi = &model.kpis[g.kpi];
+    let b = goal_bucketing(model, gi);
+    let empty = Default::default();
+    let series = values.get(&b, g.kpi).unwrap_or(&empty);
+    let base_series = g.window.map(|w| Bucketing::Ranges(vec![w, baseline_window(w)])).and_then(|bb| values.get(&bb, g.kpi));
+    // Groups: those seen that match `for`, plus the fully pinned ones.
+    let matches = |key: &GroupKey| -> bool {
+        g.for_.iter().all(|(dim, vals)| {
+            let i = kpi.by.iter().position(|b| b == dim);
+            match i.and_then(|i| key.get(i)) {
+                Some(Some(v)) => vals.contains(v),
+                _ => false,
+            }
+        })
+    };
+    let mut groups: Vec<GroupKey> = series.values.keys().filter(|k| matches(k)).cloned().collect();
+    let all_series = values.get(&Bucketing::Grain(kpi.grain), g.kpi);
+    if let Some(s) = all_series {
+        for k in s.values.keys() {
+            if matches(k) && !groups.contains(k) {
+                groups.push(k.clone());
+            }
+        }
+    }
+    if kpi.by.iter().all(|d| g.for_.iter().any(|(fd, _)| fd == d)) {
+        // Every dimension pinned: the cartesian product of the listed values.
+        let mut pinned: Vec<GroupKey> = vec![Vec::new()];
+        for d in &kpi.by {
+            let vals = g.for_.iter().find(|(fd, _)| fd == d).map(|(_, v)| v.clone()).unwrap_or_default();
+            pinned = pinned
+                .into_iter()
+                .flat_map(|p| vals.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push(Some(v.clone()));
+                    q
+                }))
+                .collect();
+        }
+        for p in pinned {
+            if !groups.contains(&p) {
+                groups.push(p);
+            }
+        }
+    }
+    groups.sort();
+    // Periods to judge.
+    let periods: Vec<i32> = match &b {
+        Bucketing::Grain(gr) => match g.window {
+            Some(w) => {
+                let mut v = Vec::new();
+                let mut p = gr.period_of(w.start);
+                while gr.start(p) <= w.end && gr.start(p) <= opts.as_of {
+                    v.push(p);
+                    p += 1;
+                }
+                v
+            }
+            None => {
+                let mut ps: Vec<i32> = series.values.values().flat_map(|m| m.keys().copied()).collect();
+                ps.sort_unstable();
+                ps.dedup();
+                ps
+            }
+        },
+        Bucketing::Ranges(rs) => {
+            if rs.first().is_some_and(|w| w.start <= opts.as_of) {
+                vec![0]
+            } else {
+                vec![]
+            }
+        }
+    };
+    let mut results = Vec::new();
+    for key in &groups {
+        let base_value = base_series
+            .and_then(|s| s.values.get(key))
+            .and_then(|m| m.get(&1))
+            .copied()
+            .filter(|v| !v.is_nan());
+        let baseline = match &g.baseline {
+            Some(e) => Some(eval_band_value(e, f64::NAN)).filter(|v| !v.is_nan()),
+            None => base_value,
+        };
+        for &p in &periods {
+            let range = period_range(&b, p);
+            if let Some(r) = opts.range {
+                if range.end < r.start || range.start > r.end {
+                    continue;
+                }
+            }
+            let value = series.values.get(key).and_then(|m| m.get(&p)).copied().filter(|v| !v.is_nan());
+            let partial = range.end > opts.as_of;
+            let bl = baseline.unwrap_or(f64::NAN);
+            let mut res = GoalResult {
+                group: kpi.by.iter().cloned().zip(key.iter().cloned()).collect(),
+                period: period_label(&b, p),
+                range,
+                value,
+                status: Status::NoData,
+                partial,
+                projected: None,
+                progress: None,
+                expected_progress: None,
+                baseline,
+                target_value: threshold(&g.target.1, bl),
+                message: None,
+            };
+            let Some(v) = value else {
+                res.message = Some("no rows, or a null value, in this group and period".into());
+                results.push(res);
+                continue;
+            };
+            if band_uses_baseline(&g.target.1) && baseline.is_none() {
+                res.status = Status::Error;
+                res.message = Some("the target uses `baseline`, but there is no baseline: give `baseline:` or data for the window before".into());
+                results.push(res);
+                continue;
+            }
+            if let (Some(t), Some(b0)) = (res.target_value, baseline) {
+                if t != b0 {
+                    res.progress = Some((v - b0) / (t - b0));
+                }
+            }
+            if partial {
+                let elapsed = (opts.as_of - range.start + 1).max(0) as f64;
+                let frac = (elapsed / range.days() as f64).clamp(0.0, 1.0);
+                res.expected_progress = Some(frac);
+                let projected = match kpi.kind {
+                    KpiKind::Additive if frac > 0.0 => v / frac,
+                    KpiKind::Stock if frac > 0.0 => match baseline {
+                        Some(b0) => b0 + (v - b0) / frac,
+                        None => v,
+                    },
+                    _ => v,
+                };
+                res.projected = Some(projected);
+                res.status = match holds(&g.target.1, projected, bl) {
+                    Some(true) => Status::OnTrack,
+                    Some(false) => {
+                        let near = match &g.warn {
+                            Some((_, w)) => holds(w, projected, bl) == Some(true),
+                            None => at_risk_default(&g.target.1, projected, bl),
+                        };
+                        if near {
+                            Status::AtRisk
+                        } else {
+                            Status::OffTrack
+                        }
+                    }
+                    None => Status::Error,
+                };
+            } else {
+                res.status = match holds(&g.target.1, v, bl) {
+                    Some(true) => Status::Pass,
+                    Some(false) => match &g.warn {
+                        Some((_, w)) if holds(w, v, bl) == Some(true) => Status::Warn,
+                        _ => Status::Fail,
+                    },
+                    None => Status::Error,
+                };
+            }
+            if res.status == Status::Error {
+                res.message = Some("the target could not be evaluated".into());
+            }
+            results.push(res);
+        }
+    }
+    GoalOutcome { goal: gi, results }
+}
+
+/// Without a warn band, a projection is at risk when it misses the threshold by at most
+/// 10% of the threshold.
+fn at_risk_default(band: &Band, projected: f64, baseline: f64) -> bool {
+    match band {
+        Band::Compare(op, e) => {
+            let t = eval_band_value(e, baseline);
+            let slack = 0.1 * t.abs();
+            match op {
+                BinOp::Ge | BinOp::Gt => projected >= t - slack,
+                BinOp::Le | BinOp::Lt => projected <= t + slack,
+                _ => (projected - t).abs() <= slack,
+            }
+        }
+        Band::Between(l, h) => {
+            let (lo, hi) = (eval_band_value(l, baseline), eval_band_value(h, baseline));
+            let slack = 0.1 * (hi - lo).abs();
+            projected >= lo - slack && projected <= hi + slack
+        }
+    }
+}

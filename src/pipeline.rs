@@ -1,0 +1,72 @@
+//! The stages end to end: `yaml_to_spec` → `spec_to_model` → `model_to_plan` →
+//! `plan_to_table` → `table_to_values` → `values_to_report`.
+
+use crate::calendar::DateRange;
+use crate::check::{check_pack, CheckOptions, Model};
+use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
+use crate::engine::aggregate::scan_dataset;
+use crate::engine::readers::LocalFiles;
+use crate::engine::source::{BadRowPolicy, Scan};
+use crate::eval::{evaluate_goals, needs, EvalOptions};
+use crate::plan::{model_to_plan, AggTable, Plan};
+use crate::report::{build_report, Report};
+use crate::spec::{load_pack, Pack};
+use std::path::Path;
+
+/// Loads a pack's YAML into its spec.
+pub fn yaml_to_spec(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
+    load_pack(path, sources)
+}
+
+/// Checks a spec into the model.
+pub fn spec_to_model(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result<(Model, Diagnostics), Diagnostics> {
+    check_pack(pack, sources, opts)
+}
+
+/// Runs a plan on the local backend: one scan per dataset.
+pub fn plan_to_table(plan: &Plan, scanner: &dyn Scan) -> Result<AggTable, Box<Diagnostic>> {
+    let mut table = AggTable::default();
+    for dp in &plan.datasets {
+        let (rows, stats) = scan_dataset(dp, scanner, plan.as_of).map_err(Box::new)?;
+        table.queries.push(rows);
+        table.stats.push(stats);
+    }
+    Ok(table)
+}
+
+/// What one evaluation needs besides the pack.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `--data NAME=SOURCE`.
+    pub data: Vec<(String, String)>,
+    /// `--as-of`.
+    pub as_of: i32,
+    /// `--from/--to` or `--period`.
+    pub range: Option<DateRange>,
+    /// `--on-bad-row`.
+    pub on_bad_row: BadRowPolicy,
+}
+
+/// Why an evaluation stopped.
+#[derive(Debug)]
+pub enum RunError {
+    /// Invalid definitions or command line (exit 2), or unreadable data (exit 3):
+    /// decided by the codes.
+    Diagnostics(Diagnostics),
+}
+
+/// Loads, checks, plans, scans and evaluates a pack; returns the report and the warnings.
+pub fn evaluate_pack(path: &Path, sources: &Sources, opts: &RunOptions) -> Result<(Report, Diagnostics), RunError> {
+    let pack = yaml_to_spec(path, sources).map_err(RunError::Diagnostics)?;
+    let scanner = LocalFiles;
+    let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner };
+    let (model, warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
+    let needs = needs(&model);
+    let plan = model_to_plan(&model, &needs, opts.as_of, opts.on_bad_row, None);
+    let table = plan_to_table(&plan, &scanner).map_err(|d| RunError::Diagnostics(vec![*d]))?;
+    let values = crate::eval::evaluate_kpis(&model, &plan, &table, &needs);
+    let eopts = EvalOptions { as_of: opts.as_of, range: opts.range };
+    let goals = evaluate_goals(&model, &values, &eopts);
+    let report = build_report(&model, &plan, &table, &values, &goals, opts.as_of, opts.range);
+    Ok((report, warnings))
+}
