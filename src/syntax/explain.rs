@@ -153,7 +153,9 @@ pub(crate) fn explain(err: &Error<Rule>, src: &str, scan: &Scan, target: bool) -
         // The text ends too early.
         let end = Span::new(src.len(), src.len());
         if expected.value {
-            if let Some(p) = prev.filter(|p| matches!(p.kind, Tok::Op | Tok::Keyword | Tok::Comma | Tok::LParen)) {
+            if let Some(p) =
+                prev.filter(|p| matches!(p.kind, Tok::Op | Tok::Keyword | Tok::Comma | Tok::LParen))
+            {
                 let what = if p.kind == Tok::Keyword && p.text(src) == "where" {
                     "a condition"
                 } else {
@@ -181,8 +183,11 @@ pub(crate) fn explain(err: &Error<Rule>, src: &str, scan: &Scan, target: bool) -
     let after = prev.map(|p| format!(" after `{}`", p.text(src))).unwrap_or_default();
 
     if target && prev.is_none() && (expected.comparison || expected.between) {
-        return fail(span, format!("a target starts with a comparison or `between`, found {}", describe(found, src)))
-            .with_help("write a target such as `>= 4.5%`, `< 1.2` or `between 3% and 5%`");
+        return fail(
+            span,
+            format!("a target starts with a comparison or `between`, found {}", describe(found, src)),
+        )
+        .with_help("write a target such as `>= 4.5%`, `< 1.2` or `between 3% and 5%`");
     }
     if found.kind == Tok::Percent {
         return fail(span, "`%` must directly follow a number, as in `4.5%`")
@@ -198,9 +203,14 @@ pub(crate) fn explain(err: &Error<Rule>, src: &str, scan: &Scan, target: bool) -
             return fail(span, format!("expected a value{after}, found the keyword `{text}`"))
                 .with_help(format!("to use `{text}` as a name, write it in backticks: `` `{text}` ``"));
         }
-        if let Some(p) = prev.filter(|p| p.kind == Tok::Op || (p.kind == Tok::Keyword && KEYWORDS.contains(&p.text(src)))) {
+        if let Some(p) =
+            prev.filter(|p| p.kind == Tok::Op || (p.kind == Tok::Keyword && KEYWORDS.contains(&p.text(src))))
+        {
             let what = if p.text(src) == "where" { "a condition" } else { "an operand" };
-            return fail(span, format!("expected {what} after `{}`, found {}", p.text(src), describe(found, src)));
+            return fail(
+                span,
+                format!("expected {what} after `{}`, found {}", p.text(src), describe(found, src)),
+            );
         }
         if prev.is_none() {
             return fail(span, format!("a formula cannot start with {}", describe(found, src)))
@@ -210,7 +220,9 @@ pub(crate) fn explain(err: &Error<Rule>, src: &str, scan: &Scan, target: bool) -
     }
     if expected.in_or_between {
         return fail(span, format!("expected `in` or `between` after `not`, found {}", describe(found, src)))
-            .with_help("write `x not in (...)` or `x not between a and b`; to negate a test, write `not (a == b)`");
+            .with_help(
+                "write `x not in (...)` or `x not between a and b`; to negate a test, write `not (a == b)`",
+            );
     }
     if expected.lparen && !expected.value && prev.is_some_and(|p| p.text(src) == "in") {
         return fail(span, format!("`in` needs a list in parentheses, found {}", describe(found, src)))

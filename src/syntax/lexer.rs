@@ -66,8 +66,7 @@ impl Token {
 }
 
 /// The reserved words.
-pub(crate) const KEYWORDS: &[&str] =
-    &["and", "or", "not", "in", "between", "where", "true", "false", "null"];
+pub(crate) const KEYWORDS: &[&str] = &["and", "or", "not", "in", "between", "where", "true", "false", "null"];
 
 /// The result of a successful pre-scan.
 pub(crate) struct Scan {
@@ -283,9 +282,7 @@ pub(crate) fn scan(src: &str) -> Result<Scan, SyntaxError> {
         let token = Token { kind, start, end: i };
         let prefix = match kind {
             Tok::Op => &src[start..i] == "-" && !tokens.last().is_some_and(|t| t.ends_operand(src)),
-            Tok::Keyword => {
-                &src[start..i] == "not" && !tokens.last().is_some_and(|t| t.ends_operand(src))
-            }
+            Tok::Keyword => &src[start..i] == "not" && !tokens.last().is_some_and(|t| t.ends_operand(src)),
             _ => false,
         };
         if prefix {

@@ -269,21 +269,18 @@ fn chained(op_span: Span, lhs: &Expr, op: &str, rhs: &Expr) -> SyntaxError {
         (s.len() <= 40).then_some(s)
     };
     match (short(a), short(b), short(rhs)) {
-        (Some(a), Some(b), Some(c)) => generic.with_help(format!(
-            "write `{a} {} {b} and {b} {op} {c}`",
-            first.as_str()
-        )),
+        (Some(a), Some(b), Some(c)) => {
+            generic.with_help(format!("write `{a} {} {b} and {b} {op} {c}`", first.as_str()))
+        }
         _ => generic,
     }
 }
 
 fn chained_word(op_span: Span, word: &str) -> SyntaxError {
-    SyntaxError::new(
-        Code::FormulaSyntax,
-        op_span,
-        "comparisons cannot be chained: write `a < b and b < c`",
-    )
-    .with_help(format!("put the comparison before `{word}` in parentheses, or join the two tests with `and`"))
+    SyntaxError::new(Code::FormulaSyntax, op_span, "comparisons cannot be chained: write `a < b and b < c`")
+        .with_help(format!(
+            "put the comparison before `{word}` in parentheses, or join the two tests with `and`"
+        ))
 }
 
 /// Builds one operand.
@@ -345,7 +342,8 @@ fn call(pair: Pair<'_, Rule>, span: Span) -> Result<Node, SyntaxError> {
                 }
             }
             Rule::where_clause => {
-                let cond = part.into_inner().find(|p| p.as_rule() == Rule::expr).ok_or_else(|| internal(span))?;
+                let cond =
+                    part.into_inner().find(|p| p.as_rule() == Rule::expr).ok_or_else(|| internal(span))?;
                 let cond = build(cond)?;
                 depth = depth.max(cond.depth);
                 filter = Some(Box::new(cond.expr));
@@ -358,19 +356,15 @@ fn call(pair: Pair<'_, Rule>, span: Span) -> Result<Node, SyntaxError> {
         return match (args.as_slice(), &filter) {
             ([Expr { kind: ExprKind::Str(s), span: s_span }], None) => match literal::date(s) {
                 Some(days) => Ok(Node::leaf(ExprKind::Date(days), span)),
-                None => Err(SyntaxError::new(
-                    Code::InvalidLiteral,
-                    *s_span,
-                    format!("`{s}` is not a valid date"),
-                )
-                .with_help("write a calendar date as `date(\"YYYY-MM-DD\")`, e.g. `date(\"2026-10-01\")`")),
+                None => {
+                    Err(SyntaxError::new(Code::InvalidLiteral, *s_span, format!("`{s}` is not a valid date"))
+                        .with_help(
+                            "write a calendar date as `date(\"YYYY-MM-DD\")`, e.g. `date(\"2026-10-01\")`",
+                        ))
+                }
             },
-            _ => Err(SyntaxError::new(
-                Code::FormulaSyntax,
-                span,
-                "`date(...)` takes one date in quotes",
-            )
-            .with_help("write `date(\"2026-10-01\")`")),
+            _ => Err(SyntaxError::new(Code::FormulaSyntax, span, "`date(...)` takes one date in quotes")
+                .with_help("write `date(\"2026-10-01\")`")),
         };
     }
     Node::over(ExprKind::Call { func, args, filter }, span, depth, false)
