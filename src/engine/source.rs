@@ -94,6 +94,8 @@ pub struct Sniff {
 }
 
 /// Something that streams the rows of a dataset as batches.
+// The skeleton's interface: boxing `Diagnostic` or naming the sink type is the engine's call.
+#[allow(clippy::result_large_err, clippy::type_complexity)]
 pub trait Scan {
     /// Reads the header and a sample of rows to learn the columns and their types.
     fn sniff(&self, path: &std::path::Path, format: FileFormat) -> Result<Sniff, Diagnostic>;

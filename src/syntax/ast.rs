@@ -186,3 +186,34 @@ impl Expr {
         }
     }
 }
+
+impl Ident {
+    /// A copy with an empty span.
+    pub fn without_span(&self) -> Ident {
+        Ident { name: self.name.clone(), span: Span::default() }
+    }
+}
+
+/// A copy of `e` with every span emptied, to compare trees regardless of where they were
+/// written (`strip_spans(&parse(print(e))) == strip_spans(e)`).
+pub fn strip_spans(e: &Expr) -> Expr {
+    let b = |x: &Expr| Box::new(strip_spans(x));
+    let kind = match &e.kind {
+        ExprKind::Name(parts) => ExprKind::Name(parts.iter().map(Ident::without_span).collect()),
+        ExprKind::Unary(op, x) => ExprKind::Unary(*op, b(x)),
+        ExprKind::Binary(op, x, y) => ExprKind::Binary(*op, b(x), b(y)),
+        ExprKind::In { expr, list, negated } => {
+            ExprKind::In { expr: b(expr), list: list.iter().map(strip_spans).collect(), negated: *negated }
+        }
+        ExprKind::Between { expr, low, high, negated } => {
+            ExprKind::Between { expr: b(expr), low: b(low), high: b(high), negated: *negated }
+        }
+        ExprKind::Call { func, args, filter } => ExprKind::Call {
+            func: func.without_span(),
+            args: args.iter().map(strip_spans).collect(),
+            filter: filter.as_deref().map(|f| Box::new(strip_spans(f))),
+        },
+        leaf => leaf.clone(),
+    };
+    Expr::new(kind, Span::default())
+}
