@@ -41,10 +41,20 @@ pub enum Target {
 
 /// Parses a formula.
 pub fn parse_formula(text: &str) -> Result<Expr, SyntaxError> {
-    Err(SyntaxError { code: Code::FormulaSyntax, span: Span::new(0, text.len()), message: "parser not built".into(), help: None })
+    Err(SyntaxError {
+        code: Code::FormulaSyntax,
+        span: Span::new(0, text.len()),
+        message: "parser not built".into(),
+        help: None,
+    })
 }
 
 /// Parses a goal target.
 pub fn parse_target(text: &str) -> Result<Target, SyntaxError> {
-    Err(SyntaxError { code: Code::FormulaSyntax, span: Span::new(0, text.len()), message: "parser not built".into(), help: None })
+    Err(SyntaxError {
+        code: Code::FormulaSyntax,
+        span: Span::new(0, text.len()),
+        message: "parser not built".into(),
+        help: None,
+    })
 }
