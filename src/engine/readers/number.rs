@@ -1,0 +1,134 @@
+//! Numbers from raw field bytes, without building a `String`.
+
+/// Powers of ten exactly representable as `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parses a number field: surrounding ASCII spaces/tabs are ignored, an empty field is
+/// null (NaN), `None` means "not a number".
+///
+/// Accepts what Rust's `f64::from_str` accepts for decimal notation (`-3.5`, `+2`, `1e6`,
+/// `.5`, `5.`) and gives the same value; rejects `inf`, `NaN`, and values that overflow
+/// to infinity, so a null never comes from the text of a value.
+pub fn parse_number(field: &[u8]) -> Option<f64> {
+    let s = field.trim_ascii();
+    if s.is_empty() {
+        return Some(f64::NAN);
+    }
+    if let Some(v) = parse_simple_decimal(s) {
+        return Some(v);
+    }
+    if !s.iter().all(|b| matches!(b, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E')) {
+        return None;
+    }
+    let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// `[+-]digits[.digits]` whose digits form an integer below 2^53 with at most 22
+/// fraction digits: then `m / 10^k` is one correctly rounded division of two exact
+/// values, so the result equals the correctly rounded decimal (Clinger's fast path).
+fn parse_simple_decimal(s: &[u8]) -> Option<f64> {
+    let (neg, s) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac = 0usize;
+    let mut seen_dot = false;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 19 {
+                    return None;
+                }
+                m = m * 10 + u64::from(b - b'0');
+                if seen_dot {
+                    frac += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 || m > (1u64 << 53) || frac > 22 {
+        return None;
+    }
+    let v = m as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_the_usual_forms() {
+        assert_eq!(parse_number(b"12"), Some(12.0));
+        assert_eq!(parse_number(b"  -3.5 "), Some(-3.5));
+        assert_eq!(parse_number(b"+2"), Some(2.0));
+        assert_eq!(parse_number(b"1e6"), Some(1e6));
+        assert_eq!(parse_number(b"2.5E-3"), Some(2.5e-3));
+        assert_eq!(parse_number(b".5"), Some(0.5));
+        assert_eq!(parse_number(b"5."), Some(5.0));
+        assert_eq!(parse_number(b"0.1"), Some(0.1));
+        assert!(parse_number(b"").unwrap().is_nan());
+        assert!(parse_number(b" \t").unwrap().is_nan());
+        assert!(parse_number(b"-0").unwrap().is_sign_negative());
+    }
+
+    #[test]
+    fn rejects_non_numbers() {
+        for s in [
+            "12a",
+            "abc",
+            "1,5",
+            "1 000",
+            "NaN",
+            "inf",
+            "-infinity",
+            "1e999",
+            ".",
+            "-",
+            "e5",
+            "1..2",
+            "--1",
+            "0x10",
+            "1_000",
+        ] {
+            assert_eq!(parse_number(s.as_bytes()), None, "{s}");
+        }
+        assert_eq!(parse_number(b"\xff1"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_std_on_decimals(int in "[+-]?[0-9]{0,20}", frac in proptest::option::of("[0-9]{0,25}"), exp in proptest::option::of(-30i32..30)) {
+            let mut s = int.clone();
+            if let Some(f) = &frac { s.push('.'); s.push_str(f); }
+            if let Some(e) = exp { s.push_str(&format!("e{e}")); }
+            let std = s.parse::<f64>().ok().filter(|v| v.is_finite());
+            let ours = parse_number(s.as_bytes());
+            match (std, ours) {
+                (Some(a), Some(b)) => prop_assert_eq!(a.to_bits(), b.to_bits(), "{}", s),
+                (None, None) => {}
+                // Only the empty string differs: std rejects it, a field treats it as null.
+                (a, b) => prop_assert!(s.is_empty() && a.is_none() && b.is_some_and(f64::is_nan), "{} {:?} {:?}", s, a, b),
+            }
+        }
+
+        #[test]
+        fn agrees_with_std_on_any_float(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            let s = v.to_string();
+            prop_assert_eq!(parse_number(s.as_bytes()).map(f64::to_bits), Some(v.to_bits()));
+            let e = format!("{v:e}");
+            prop_assert_eq!(parse_number(e.as_bytes()).map(f64::to_bits), Some(v.to_bits()));
+        }
+    }
+}
