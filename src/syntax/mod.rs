@@ -1,4 +1,14 @@
 //! Formula text → AST. pest stays inside this module: only `parser` sees pest pairs.
+//!
+//! - Reserved words (case-sensitive, never names unless in backticks): `and or not in between
+//!   where true false null`. `date` is not reserved: `date("2026-10-01")` is a date literal, a
+//!   bare `date` is a name (a time column is often called `date`), and `date(...)` with anything
+//!   but one string literal is a syntax error.
+//! - Any other plain identifier followed by `(` is a [`ast::ExprKind::Call`]; which functions
+//!   exist is the checker's business. Number literals are never negative: `-5` is `Neg(5)`.
+//! - Limits, checked in this order: [`MAX_FORMULA_LEN`] bytes, then nesting of parentheses and
+//!   prefix operators up to [`MAX_DEPTH`] (before pest runs), then [`MAX_AST_DEPTH`] for the
+//!   built tree, so that recursive later stages are safe.
 
 pub mod ast;
 mod error;
