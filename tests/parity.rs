@@ -28,7 +28,11 @@ fn index(by_kpi: &Map<String, Value>) -> BTreeMap<Key, Value> {
     let mut out = BTreeMap::new();
     for (kpi, values) in by_kpi {
         for v in values.as_array().into_iter().flatten() {
-            let period = v.get("period").and_then(Value::as_str).unwrap_or("").to_string();
+            let period = v
+                .get("period")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let value = v.get("value").cloned().unwrap_or(Value::Null);
             out.insert((kpi.clone(), group_key(v.get("group")), period), value);
         }
@@ -78,8 +82,17 @@ fn kpi_values_match_duckdb_sql() {
         .unwrap_or_else(|e| panic!("the report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
 
     let mut by_kpi = Map::new();
-    for k in report.get("kpis").and_then(Value::as_array).into_iter().flatten() {
-        let id = k.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+    for k in report
+        .get("kpis")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let id = k
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         by_kpi.insert(id, k.get("values").cloned().unwrap_or(Value::Null));
     }
     let actual = index(&by_kpi);
@@ -87,17 +100,24 @@ fn kpi_values_match_duckdb_sql() {
     let mut problems = Vec::new();
     for (key, want) in &expected {
         match actual.get(key) {
-            None => problems.push(format!("{} {} {}: missing (want {want})", key.0, key.1, key.2)),
-            Some(got) if !same(want, got) => {
-                problems.push(format!("{} {} {}: want {want}, got {got}", key.0, key.1, key.2))
-            }
+            None => problems.push(format!(
+                "{} {} {}: missing (want {want})",
+                key.0, key.1, key.2
+            )),
+            Some(got) if !same(want, got) => problems.push(format!(
+                "{} {} {}: want {want}, got {got}",
+                key.0, key.1, key.2
+            )),
             Some(_) => {}
         }
     }
     let checked: std::collections::BTreeSet<&String> = expected.keys().map(|k| &k.0).collect();
     for (key, got) in &actual {
         if checked.contains(&key.0) && !expected.contains_key(key) {
-            problems.push(format!("{} {} {}: unexpected value {got} (no rows)", key.0, key.1, key.2));
+            problems.push(format!(
+                "{} {} {}: unexpected value {got} (no rows)",
+                key.0, key.1, key.2
+            ));
         }
     }
     assert!(
