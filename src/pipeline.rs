@@ -19,7 +19,11 @@ pub fn yaml_to_spec(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics>
 }
 
 /// Checks a spec into the model.
-pub fn spec_to_model(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result<(Model, Diagnostics), Diagnostics> {
+pub fn spec_to_model(
+    pack: &Pack,
+    sources: &Sources,
+    opts: &CheckOptions,
+) -> Result<(Model, Diagnostics), Diagnostics> {
     check_pack(pack, sources, opts)
 }
 
@@ -56,7 +60,11 @@ pub enum RunError {
 }
 
 /// Loads, checks, plans, scans and evaluates a pack; returns the report and the warnings.
-pub fn evaluate_pack(path: &Path, sources: &Sources, opts: &RunOptions) -> Result<(Report, Diagnostics), RunError> {
+pub fn evaluate_pack(
+    path: &Path,
+    sources: &Sources,
+    opts: &RunOptions,
+) -> Result<(Report, Diagnostics), RunError> {
     let pack = yaml_to_spec(path, sources).map_err(RunError::Diagnostics)?;
     let scanner = LocalFiles;
     let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner };

@@ -16,10 +16,8 @@ type Key = (String, String, String); // kpi id, group as canonical JSON, period
 
 /// The group object in a canonical form: keys sorted, values as JSON text.
 fn group_key(group: Option<&Value>) -> String {
-    let sorted: BTreeMap<&String, &Value> = group
-        .and_then(Value::as_object)
-        .map(|m| m.iter().collect())
-        .unwrap_or_default();
+    let sorted: BTreeMap<&String, &Value> =
+        group.and_then(Value::as_object).map(|m| m.iter().collect()).unwrap_or_default();
     serde_json::to_string(&sorted).unwrap_or_default()
 }
 
@@ -28,11 +26,7 @@ fn index(by_kpi: &Map<String, Value>) -> BTreeMap<Key, Value> {
     let mut out = BTreeMap::new();
     for (kpi, values) in by_kpi {
         for v in values.as_array().into_iter().flatten() {
-            let period = v
-                .get("period")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let period = v.get("period").and_then(Value::as_str).unwrap_or("").to_string();
             let value = v.get("value").cloned().unwrap_or(Value::Null);
             out.insert((kpi.clone(), group_key(v.get("group")), period), value);
         }
@@ -53,8 +47,8 @@ fn kpi_values_match_duckdb_sql() {
     let fixtures = root.join("tests/fixtures/parity");
     let expected_text = std::fs::read_to_string(fixtures.join("expected.json"))
         .unwrap_or_else(|e| panic!("cannot read expected.json: {e}"));
-    let expected: Value = serde_json::from_str(&expected_text)
-        .unwrap_or_else(|e| panic!("expected.json is not JSON: {e}"));
+    let expected: Value =
+        serde_json::from_str(&expected_text).unwrap_or_else(|e| panic!("expected.json is not JSON: {e}"));
     let expected = index(expected.as_object().expect("expected.json holds an object"));
 
     let out = Command::new(env!("CARGO_BIN_EXE_kpi"))
@@ -73,26 +67,13 @@ fn kpi_values_match_duckdb_sql() {
         .unwrap_or_else(|e| panic!("cannot run kpi: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "kpi eval exited with {:?}\nstderr:\n{stderr}",
-        out.status.code()
-    );
+    assert!(out.status.success(), "kpi eval exited with {:?}\nstderr:\n{stderr}", out.status.code());
     let report: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("the report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
 
     let mut by_kpi = Map::new();
-    for k in report
-        .get("kpis")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let id = k
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+    for k in report.get("kpis").and_then(Value::as_array).into_iter().flatten() {
+        let id = k.get("id").and_then(Value::as_str).unwrap_or("").to_string();
         by_kpi.insert(id, k.get("values").cloned().unwrap_or(Value::Null));
     }
     let actual = index(&by_kpi);
@@ -100,24 +81,17 @@ fn kpi_values_match_duckdb_sql() {
     let mut problems = Vec::new();
     for (key, want) in &expected {
         match actual.get(key) {
-            None => problems.push(format!(
-                "{} {} {}: missing (want {want})",
-                key.0, key.1, key.2
-            )),
-            Some(got) if !same(want, got) => problems.push(format!(
-                "{} {} {}: want {want}, got {got}",
-                key.0, key.1, key.2
-            )),
+            None => problems.push(format!("{} {} {}: missing (want {want})", key.0, key.1, key.2)),
+            Some(got) if !same(want, got) => {
+                problems.push(format!("{} {} {}: want {want}, got {got}", key.0, key.1, key.2))
+            }
             Some(_) => {}
         }
     }
     let checked: std::collections::BTreeSet<&String> = expected.keys().map(|k| &k.0).collect();
     for (key, got) in &actual {
         if checked.contains(&key.0) && !expected.contains_key(key) {
-            problems.push(format!(
-                "{} {} {}: unexpected value {got} (no rows)",
-                key.0, key.1, key.2
-            ));
+            problems.push(format!("{} {} {}: unexpected value {got} (no rows)", key.0, key.1, key.2));
         }
     }
     assert!(

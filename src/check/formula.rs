@@ -151,7 +151,10 @@ impl<'a> Lowerer<'a> {
                         return Err(self.err_ident(
                             Code::TypeMismatch,
                             func,
-                            format!("`{}` aggregates rows; a target can only use numbers and `baseline`", func.name),
+                            format!(
+                                "`{}` aggregates rows; a target can only use numbers and `baseline`",
+                                func.name
+                            ),
                             "not allowed here",
                         ));
                     }
@@ -187,8 +190,19 @@ impl<'a> Lowerer<'a> {
                         _ => false,
                     };
                     if !arity_ok {
-                        let want = if needs_n { "2 arguments (e, n)" } else if takes_n { "1 or 2 arguments (e[, n])" } else { "1 argument" };
-                        return Err(self.err(Code::WrongArity, e, format!("`{}` takes {want}; it got {}", func.name, args.len()), "here"));
+                        let want = if needs_n {
+                            "2 arguments (e, n)"
+                        } else if takes_n {
+                            "1 or 2 arguments (e[, n])"
+                        } else {
+                            "1 argument"
+                        };
+                        return Err(self.err(
+                            Code::WrongArity,
+                            e,
+                            format!("`{}` takes {want}; it got {}", func.name, args.len()),
+                            "here",
+                        ));
                     }
                     let (x, t) = self.kpi_expr(&args[0])?;
                     self.expect_ty(&args[0], t, Ty::Number, &format!("`{}`", func.name))?;
@@ -199,7 +213,10 @@ impl<'a> Lowerer<'a> {
                                 return Err(self.err(
                                     Code::NotConstant,
                                     a,
-                                    format!("the count of `{}` must be a whole number from 1 to 1000", func.name),
+                                    format!(
+                                        "the count of `{}` must be a whole number from 1 to 1000",
+                                        func.name
+                                    ),
                                     "not a whole number",
                                 ))
                             }
@@ -259,7 +276,9 @@ impl<'a> Lowerer<'a> {
                         format!("`{full}` is a column of `{}`; outside an aggregate, a name is a KPI", ds.id),
                     )
                     .with_label(self.text.span(e.span), "a column used without an aggregate")
-                    .with_help(format!("aggregate it, for example `sum({full})`, `avg({full})` or `last({full})`")),
+                    .with_help(format!(
+                        "aggregate it, for example `sum({full})`, `avg({full})` or `last({full})`"
+                    )),
                 ));
             }
         }
@@ -278,7 +297,8 @@ impl<'a> Lowerer<'a> {
         let names = self.scope.kpi_names();
         let help = match did_you_mean(&full, names.iter().map(|s| s.as_str())) {
             Some(s) => format!("did you mean the KPI `{s}`?"),
-            None => "outside an aggregate a name must be a KPI of this pack; inside one it is a column".to_string(),
+            None => "outside an aggregate a name must be a KPI of this pack; inside one it is a column"
+                .to_string(),
         };
         Err(Box::new(
             Diagnostic::error(Code::UnknownKpi, format!("unknown KPI `{full}`"))
@@ -317,7 +337,12 @@ impl<'a> Lowerer<'a> {
             _ => {
                 self.same_ty(b, ta, tb, &format!("`{}`", op.as_str()))?;
                 if ta == Ty::Bool && !matches!(op, BinOp::Eq | BinOp::Ne) {
-                    return Err(self.err(Code::TypeMismatch, a, format!("`{}` cannot order booleans", op.as_str()), "a boolean"));
+                    return Err(self.err(
+                        Code::TypeMismatch,
+                        a,
+                        format!("`{}` cannot order booleans", op.as_str()),
+                        "a boolean",
+                    ));
                 }
                 Ok(Ty::Bool)
             }
@@ -330,7 +355,12 @@ impl<'a> Lowerer<'a> {
             if ok {
                 Ok(())
             } else {
-                Err(self.err(Code::WrongArity, e, format!("`{name}` takes {want}; it got {}", args.len()), "here"))
+                Err(self.err(
+                    Code::WrongArity,
+                    e,
+                    format!("`{name}` takes {want}; it got {}", args.len()),
+                    "here",
+                ))
             }
         };
         match f {
@@ -343,8 +373,14 @@ impl<'a> Lowerer<'a> {
                 arity(matches!(args.len(), 1 | 2), "1 or 2 arguments (x[, digits])")?;
                 self.expect_ty(&args[0], tys[0], Ty::Number, "`round`")?;
                 if let Some(d) = args.get(1) {
-                    if !matches!(d.kind, ExprKind::Number(v) if v.fract() == 0.0 && (0.0..=15.0).contains(&v)) {
-                        return Err(self.err(Code::NotConstant, d, "the digits of `round` must be a whole number from 0 to 15", "not a whole number"));
+                    if !matches!(d.kind, ExprKind::Number(v) if v.fract() == 0.0 && (0.0..=15.0).contains(&v))
+                    {
+                        return Err(self.err(
+                            Code::NotConstant,
+                            d,
+                            "the digits of `round` must be a whole number from 0 to 15",
+                            "not a whole number",
+                        ));
                     }
                 }
                 Ok(Ty::Number)
@@ -374,7 +410,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn aggregate(&mut self, e: &Expr, f: AggFn, func: &Ident, args: &[Expr], filter: Option<&Expr>) -> R<AggCall> {
+    fn aggregate(
+        &mut self,
+        e: &Expr,
+        f: AggFn,
+        func: &Ident,
+        args: &[Expr],
+        filter: Option<&Expr>,
+    ) -> R<AggCall> {
         let name = f.name();
         let (want_args, param) = match f {
             AggFn::Count => (args.len() <= 1, 0.0),
@@ -387,7 +430,12 @@ impl<'a> Lowerer<'a> {
                 AggFn::Percentile => "2 arguments: `percentile(e, 0.9)`",
                 _ => "1 argument",
             };
-            return Err(self.err(Code::WrongArity, e, format!("`{name}` takes {want}; it got {}", args.len()), "here"));
+            return Err(self.err(
+                Code::WrongArity,
+                e,
+                format!("`{name}` takes {want}; it got {}", args.len()),
+                "here",
+            ));
         }
         let param = match f {
             AggFn::Percentile => match args[1].kind {
@@ -412,13 +460,19 @@ impl<'a> Lowerer<'a> {
                 if needs_number && !t.fits(Ty::Number) {
                     let what = describe(a);
                     return Err(Box::new(
-                        Diagnostic::error(Code::TypeMismatch, format!("{name} needs a number; {what} is {}", t.name()))
-                            .with_label(self.text.span(a.span), format!("this is {}", t.name()))
-                            .with_help(if t == Ty::Text {
-                                format!("count its values with `count_distinct({})`, or filter on it with `where`", crate::syntax::print(a))
-                            } else {
-                                "give a numeric column or expression".to_string()
-                            }),
+                        Diagnostic::error(
+                            Code::TypeMismatch,
+                            format!("{name} needs a number; {what} is {}", t.name()),
+                        )
+                        .with_label(self.text.span(a.span), format!("this is {}", t.name()))
+                        .with_help(if t == Ty::Text {
+                            format!(
+                                "count its values with `count_distinct({})`, or filter on it with `where`",
+                                crate::syntax::print(a)
+                            )
+                        } else {
+                            "give a numeric column or expression".to_string()
+                        }),
                     ));
                 }
                 Some(r)
@@ -500,23 +554,29 @@ impl<'a> Lowerer<'a> {
                     let t = self.scalar_ty(e, f, func, args, &tys)?;
                     (RowExpr::Call(f, lowered), t)
                 }
-                Some(FnKind::Agg(_)) => {
-                    return Err(self.err_ident(
+                Some(FnKind::Agg(_)) => return Err(self
+                    .err_ident(
                         Code::NestedAggregate,
                         func,
-                        format!("`{}` inside another aggregate: an aggregate works on rows, not on aggregates", func.name),
+                        format!(
+                            "`{}` inside another aggregate: an aggregate works on rows, not on aggregates",
+                            func.name
+                        ),
                         "nested aggregate",
                     )
-                    .with_help_boxed("write the aggregates side by side, for example `sum(a) / count()`"))
-                }
+                    .with_help_boxed("write the aggregates side by side, for example `sum(a) / count()`")),
                 Some(FnKind::Time(_)) => {
-                    return Err(self.err_ident(
-                        Code::NestedAggregate,
-                        func,
-                        format!("`{}` works on a KPI's series of periods, not on rows", func.name),
-                        "not allowed inside an aggregate",
-                    )
-                    .with_help_boxed(format!("use it outside the aggregate, for example `{}(sum(x))`", func.name)))
+                    return Err(self
+                        .err_ident(
+                            Code::NestedAggregate,
+                            func,
+                            format!("`{}` works on a KPI's series of periods, not on rows", func.name),
+                            "not allowed inside an aggregate",
+                        )
+                        .with_help_boxed(format!(
+                            "use it outside the aggregate, for example `{}(sum(x))`",
+                            func.name
+                        )))
                 }
                 None => return Err(self.unknown_fn(func)),
             },
@@ -541,7 +601,12 @@ impl<'a> Lowerer<'a> {
             }
             _ => {
                 let full: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
-                return Err(self.err(Code::UnknownColumn, e, format!("`{}` is not a column name", full.join(".")), "here"));
+                return Err(self.err(
+                    Code::UnknownColumn,
+                    e,
+                    format!("`{}` is not a column name", full.join(".")),
+                    "here",
+                ));
             }
         };
         if col.name == ds.time {
@@ -554,14 +619,19 @@ impl<'a> Lowerer<'a> {
             None => {
                 let names: Vec<&str> = ds.known.iter().map(|(n, _)| n.as_str()).collect();
                 let help = match did_you_mean(&col.name, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? the columns of `{}` are: {}", ds.id, names.join(", ")),
+                    Some(s) => {
+                        format!("did you mean `{s}`? the columns of `{}` are: {}", ds.id, names.join(", "))
+                    }
                     None => format!("the columns of `{}` are: {}", ds.id, names.join(", ")),
                 };
                 let span = self.text.span(col.span);
                 return Err(Box::new(
-                    Diagnostic::error(Code::UnknownColumn, format!("unknown column `{}` in dataset `{}`", col.name, ds.id))
-                        .with_label(span, format!("not a column of `{}`", ds.id))
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::UnknownColumn,
+                        format!("unknown column `{}` in dataset `{}`", col.name, ds.id),
+                    )
+                    .with_label(span, format!("not a column of `{}`", ds.id))
+                    .with_help(help),
                 ));
             }
         };

@@ -23,26 +23,33 @@ impl KpiScope for TargetScope {
 
 /// Lowers a target or warn text into a band; warns when a percent KPI is compared with a
 /// bare number above 1.
-pub fn lower_band(text: &FormulaText, kpi: &KpiDef, diags: &mut Diagnostics) -> Result<Band, Box<Diagnostic>> {
+pub fn lower_band(
+    text: &FormulaText,
+    kpi: &KpiDef,
+    diags: &mut Diagnostics,
+) -> Result<Band, Box<Diagnostic>> {
     let t = crate::syntax::parse_target(&text.text).map_err(|e| {
-        let mut d = Diagnostic::error(Code::InvalidTarget, format!("cannot read the target `{}`: {}", text.text.trim(), e.message))
-            .with_label(text.span(e.span), "here");
-        d.help = Some(e.help.unwrap_or_else(|| "write `OP VALUE` (`>= 4.5%`, `< 1.2`, `== 0`) or `between A and B`".into()));
+        let mut d = Diagnostic::error(
+            Code::InvalidTarget,
+            format!("cannot read the target `{}`: {}", text.text.trim(), e.message),
+        )
+        .with_label(text.span(e.span), "here");
+        d.help =
+            Some(e.help.unwrap_or_else(|| {
+                "write `OP VALUE` (`>= 4.5%`, `< 1.2`, `== 0`) or `between A and B`".into()
+            }));
         Box::new(d)
     })?;
-    let mut low = Lowerer {
-        text,
-        dataset: None,
-        scope: &TargetScope,
-        aggs: Vec::new(),
-        deps: Vec::new(),
-    };
+    let mut low = Lowerer { text, dataset: None, scope: &TargetScope, aggs: Vec::new(), deps: Vec::new() };
     let mut value = |e: &ast::Expr, diags: &mut Diagnostics| -> Result<KpiExpr, Box<Diagnostic>> {
         let (x, ty) = low.kpi_expr(e)?;
         if !ty.fits(Ty::Number) {
             return Err(Box::new(
-                Diagnostic::error(Code::TypeMismatch, format!("a target compares with a number; this is {}", ty.name()))
-                    .with_label(text.span(e.span), "not a number"),
+                Diagnostic::error(
+                    Code::TypeMismatch,
+                    format!("a target compares with a number; this is {}", ty.name()),
+                )
+                .with_label(text.span(e.span), "not a number"),
             ));
         }
         if kpi.unit == Unit::Percent {
@@ -51,7 +58,12 @@ pub fn lower_band(text: &FormulaText, kpi: &KpiDef, diags: &mut Diagnostics) -> 
                     diags.push(
                         Diagnostic::warning(
                             Code::PercentLooksWrong,
-                            format!("KPI `{}` is a percent, and `{}` means {}%", kpi.id, crate::syntax::print(e), v * 100.0),
+                            format!(
+                                "KPI `{}` is a percent, and `{}` means {}%",
+                                kpi.id,
+                                crate::syntax::print(e),
+                                v * 100.0
+                            ),
                         )
                         .with_label(text.span(e.span), "a bare number above 1")
                         .with_help(format!("write `{v}%` if you mean {v} percent")),
@@ -79,7 +91,12 @@ pub fn check_goals(pack: &Pack, kpis: &[KpiDef], diags: &mut Diagnostics) -> Vec
     out
 }
 
-fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut Diagnostics) -> Result<GoalDef, Box<Diagnostic>> {
+fn check_goal(
+    g: &crate::spec::Goal,
+    pack: &Pack,
+    kpis: &[KpiDef],
+    diags: &mut Diagnostics,
+) -> Result<GoalDef, Box<Diagnostic>> {
     let Some(kpi_item) = &g.kpi else {
         return Err(Box::new(
             Diagnostic::error(Code::MissingField, format!("goal `{}` names no `kpi:`", g.id.value))
@@ -93,9 +110,12 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
             None => "name a KPI defined under `kpis:`".to_string(),
         };
         return Err(Box::new(
-            Diagnostic::error(Code::UnknownKpi, format!("goal `{}` judges an unknown KPI `{}`", g.id.value, kpi_item.value))
-                .with_label(kpi_item.span, "no KPI by this name")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UnknownKpi,
+                format!("goal `{}` judges an unknown KPI `{}`", g.id.value, kpi_item.value),
+            )
+            .with_label(kpi_item.span, "no KPI by this name")
+            .with_help(help),
         ));
     };
     let kpi = &kpis[ki];
@@ -108,9 +128,15 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
                 format!("KPI `{}` is grouped by: {}", kpi.id, kpi.by.join(", "))
             };
             return Err(Box::new(
-                Diagnostic::error(Code::UnknownDimension, format!("goal `{}` scopes `{}`, which KPI `{}` does not group by", g.id.value, dim.value, kpi.id))
-                    .with_label(dim.span, "not in the KPI's `by:`")
-                    .with_help(help),
+                Diagnostic::error(
+                    Code::UnknownDimension,
+                    format!(
+                        "goal `{}` scopes `{}`, which KPI `{}` does not group by",
+                        g.id.value, dim.value, kpi.id
+                    ),
+                )
+                .with_label(dim.span, "not in the KPI's `by:`")
+                .with_help(help),
             ));
         }
         for_.push((dim.value.clone(), vals.value.clone()));
@@ -119,7 +145,9 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
         return Err(Box::new(
             Diagnostic::error(Code::MissingField, format!("goal `{}` has no `target:`", g.id.value))
                 .with_label(g.id.span, "needs `target:`")
-                .with_help("add a target such as `target: \">= 4.5%\"` (quoted: a leading `>` starts a YAML block)"),
+                .with_help(
+                    "add a target such as `target: \">= 4.5%\"` (quoted: a leading `>` starts a YAML block)",
+                ),
         ));
     };
     let target = lower_band(target_text, kpi, diags)?;
@@ -150,10 +178,19 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
                 return Err(Box::new(
                     Diagnostic::error(
                         Code::InvalidWindow,
-                        format!("`each: {}` cannot judge KPI `{}`, which is computed per {}", grain.as_str(), kpi.id, kpi.grain.as_str()),
+                        format!(
+                            "`each: {}` cannot judge KPI `{}`, which is computed per {}",
+                            grain.as_str(),
+                            kpi.id,
+                            kpi.grain.as_str()
+                        ),
                     )
                     .with_label(e.span, "incompatible grain")
-                    .with_help(format!("use `each: {}` or a coarser grain that {}s fit in", kpi.grain.as_str(), kpi.grain.as_str())),
+                    .with_help(format!(
+                        "use `each: {}` or a coarser grain that {}s fit in",
+                        kpi.grain.as_str(),
+                        kpi.grain.as_str()
+                    )),
                 ));
             }
             Some(grain)
@@ -164,9 +201,12 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
         Some(b) => {
             let ast = crate::syntax::parse_formula(&b.text).map_err(|e| {
                 Box::new(
-                    Diagnostic::error(Code::InvalidTarget, format!("cannot read the baseline `{}`: {}", b.text, e.message))
-                        .with_label(b.span(e.span), "here")
-                        .with_help("a baseline is a number such as `3.9%` or `10000`"),
+                    Diagnostic::error(
+                        Code::InvalidTarget,
+                        format!("cannot read the baseline `{}`: {}", b.text, e.message),
+                    )
+                    .with_label(b.span(e.span), "here")
+                    .with_help("a baseline is a number such as `3.9%` or `10000`"),
                 )
             })?;
             let c = match ast.kind {
@@ -201,9 +241,12 @@ fn check_goal(g: &crate::spec::Goal, pack: &Pack, kpis: &[KpiDef], diags: &mut D
                     None => "declare it under `objectives:`".to_string(),
                 };
                 diags.push(
-                    Diagnostic::warning(Code::UnknownObjective, format!("goal `{}` serves an undeclared objective `{}`", g.id.value, o.value))
-                        .with_label(o.span, "not declared under `objectives:`")
-                        .with_help(help),
+                    Diagnostic::warning(
+                        Code::UnknownObjective,
+                        format!("goal `{}` serves an undeclared objective `{}`", g.id.value, o.value),
+                    )
+                    .with_label(o.span, "not declared under `objectives:`")
+                    .with_help(help),
                 );
             }
             known

@@ -48,7 +48,11 @@ impl KpiScope for Scope<'_> {
 
 /// Checks a loaded pack. On success returns the model and any warnings; on failure every
 /// diagnostic found (errors and warnings).
-pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result<(Model, Diagnostics), Diagnostics> {
+pub fn check_pack(
+    pack: &Pack,
+    sources: &Sources,
+    opts: &CheckOptions,
+) -> Result<(Model, Diagnostics), Diagnostics> {
     let mut diags: Diagnostics = Vec::new();
     let name = pack.name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| {
         sources
@@ -68,7 +72,8 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
                 None => format!("the datasets are: {}", ids.join(", ")),
             };
             diags.push(
-                Diagnostic::error(Code::InvalidArgument, format!("--data names no dataset `{n}`")).with_help(help),
+                Diagnostic::error(Code::InvalidArgument, format!("--data names no dataset `{n}`"))
+                    .with_help(help),
             );
         }
         cli_binds.insert(n.as_str(), s.as_str());
@@ -81,9 +86,12 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
             Some(t) => t.value.clone(),
             None => {
                 diags.push(
-                    Diagnostic::error(Code::MissingField, format!("dataset `{}` has no `time:` column", d.id.value))
-                        .with_label(d.id.span, "needs `time:`")
-                        .with_help("name the column that dates each row, e.g. `time: date`"),
+                    Diagnostic::error(
+                        Code::MissingField,
+                        format!("dataset `{}` has no `time:` column", d.id.value),
+                    )
+                    .with_label(d.id.span, "needs `time:`")
+                    .with_help("name the column that dates each row, e.g. `time: date`"),
                 );
                 String::new()
             }
@@ -130,7 +138,10 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
                 let msg = format!("dataset `{}` has no source", d.id.value);
                 let diag = Diagnostic::error(Code::SourceUnreadable, msg)
                     .with_label(d.id.span, "no `source:`")
-                    .with_help(format!("add `source: data/{}.csv` or pass `--data {}=FILE`", d.id.value, d.id.value));
+                    .with_help(format!(
+                        "add `source: data/{}.csv` or pass `--data {}=FILE`",
+                        d.id.value, d.id.value
+                    ));
                 if opts.require_data {
                     diags.push(diag);
                 } else {
@@ -179,7 +190,10 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
                     diags.push(
                         Diagnostic::error(
                             Code::SourceUnreadable,
-                            format!("dataset `{}` is bound to a database ({}); this build reads files only", d.id.value, b.display),
+                            format!(
+                                "dataset `{}` is bound to a database ({}); this build reads files only",
+                                d.id.value, b.display
+                            ),
                         )
                         .with_opt_label(b.span, "database source")
                         .with_help("export the table to CSV and bind it with --data"),
@@ -192,7 +206,8 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
     }
 
     // KPIs.
-    let ids: HashMap<String, usize> = pack.kpis.iter().enumerate().map(|(i, k)| (k.id.value.clone(), i)).collect();
+    let ids: HashMap<String, usize> =
+        pack.kpis.iter().enumerate().map(|(i, k)| (k.id.value.clone(), i)).collect();
     let scope = Scope { ids: &ids, baseline: false };
     let mut kpis: Vec<Option<KpiDef>> = Vec::new();
     for k in &pack.kpis {
@@ -241,16 +256,24 @@ pub fn check_pack(pack: &Pack, sources: &Sources, opts: &CheckOptions) -> Result
     }
 }
 
-fn check_header_columns(d: &crate::spec::Dataset, def: &DatasetDef, header: &[String], diags: &mut Diagnostics) {
+fn check_header_columns(
+    d: &crate::spec::Dataset,
+    def: &DatasetDef,
+    header: &[String],
+    diags: &mut Diagnostics,
+) {
     let mut missing = |name: &str, span: SrcSpan, what: &str| {
         let help = match did_you_mean(name, header.iter().map(|s| s.as_str())) {
             Some(s) => format!("did you mean `{s}`? the data's columns are: {}", header.join(", ")),
             None => format!("the data's columns are: {}", header.join(", ")),
         };
         diags.push(
-            Diagnostic::error(Code::UnknownColumn, format!("the {what} `{name}` of dataset `{}` is not a column of its data", def.id))
-                .with_label(span, "not in the data's header")
-                .with_help(help),
+            Diagnostic::error(
+                Code::UnknownColumn,
+                format!("the {what} `{name}` of dataset `{}` is not a column of its data", def.id),
+            )
+            .with_label(span, "not in the data's header")
+            .with_help(help),
         );
     };
     if let Some(t) = &d.time {
@@ -315,7 +338,12 @@ fn bind_cli(s: &str) -> BoundSource {
         };
     }
     let p = PathBuf::from(expand_env(s));
-    BoundSource { spec: SourceSpec::Path(p.clone()), display: p.display().to_string(), path: Some(p), span: None }
+    BoundSource {
+        spec: SourceSpec::Path(p.clone()),
+        display: p.display().to_string(),
+        path: Some(p),
+        span: None,
+    }
 }
 
 fn bind_spec(spec: &SourceSpec, dir: &std::path::Path, span: Option<SrcSpan>) -> BoundSource {
@@ -358,9 +386,12 @@ fn check_kpi(
         None if datasets.len() == 1 => 0,
         None if datasets.is_empty() => {
             return Err(Box::new(
-                Diagnostic::error(Code::UnknownDataset, format!("KPI `{}` has no dataset to read", k.id.value))
-                    .with_label(k.id.span, "no dataset")
-                    .with_help("declare a dataset under `datasets:`"),
+                Diagnostic::error(
+                    Code::UnknownDataset,
+                    format!("KPI `{}` has no dataset to read", k.id.value),
+                )
+                .with_label(k.id.span, "no dataset")
+                .with_help("declare a dataset under `datasets:`"),
             ))
         }
         None => {
@@ -368,7 +399,11 @@ fn check_kpi(
             return Err(Box::new(
                 Diagnostic::error(
                     Code::AmbiguousDataset,
-                    format!("KPI `{}` does not say which dataset it reads, and the pack has {}", k.id.value, ids.len()),
+                    format!(
+                        "KPI `{}` does not say which dataset it reads, and the pack has {}",
+                        k.id.value,
+                        ids.len()
+                    ),
                 )
                 .with_label(k.id.span, "needs `dataset:`")
                 .with_help(format!("add `dataset:` with one of: {}", ids.join(", "))),
@@ -381,7 +416,9 @@ fn check_kpi(
                 Diagnostic::error(Code::InvalidValue, format!("unknown grain `{}`", g.value))
                     .with_label(g.span, "not a grain")
                     .with_help(match did_you_mean(&g.value, Grain::ALL.iter().map(|g| g.as_str())) {
-                        Some(s) => format!("did you mean `{s}`? the grains are day, week, month, quarter, year"),
+                        Some(s) => {
+                            format!("did you mean `{s}`? the grains are day, week, month, quarter, year")
+                        }
                         None => "the grains are day, week, month, quarter, year".to_string(),
                     }),
             )
@@ -393,17 +430,31 @@ fn check_kpi(
         for b in &k.by {
             if !ds.dimensions.contains(&b.value) {
                 let help = if ds.dimensions.is_empty() {
-                    format!("dataset `{}` declares no dimensions; add `dimensions: [{}]` to it", ds.id, b.value)
+                    format!(
+                        "dataset `{}` declares no dimensions; add `dimensions: [{}]` to it",
+                        ds.id, b.value
+                    )
                 } else {
                     match did_you_mean(&b.value, ds.dimensions.iter().map(|s| s.as_str())) {
-                        Some(s) => format!("did you mean `{s}`? the dimensions of `{}` are: {}", ds.id, ds.dimensions.join(", ")),
-                        None => format!("the dimensions of `{}` are: {}; declare it under `dimensions:`", ds.id, ds.dimensions.join(", ")),
+                        Some(s) => format!(
+                            "did you mean `{s}`? the dimensions of `{}` are: {}",
+                            ds.id,
+                            ds.dimensions.join(", ")
+                        ),
+                        None => format!(
+                            "the dimensions of `{}` are: {}; declare it under `dimensions:`",
+                            ds.id,
+                            ds.dimensions.join(", ")
+                        ),
                     }
                 };
                 return Err(Box::new(
-                    Diagnostic::error(Code::UnknownDimension, format!("`{}` is not a dimension of dataset `{}`", b.value, ds.id))
-                        .with_label(b.span, "not a dimension")
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::UnknownDimension,
+                        format!("`{}` is not a dimension of dataset `{}`", b.value, ds.id),
+                    )
+                    .with_label(b.span, "not a dimension")
+                    .with_help(help),
                 ));
             }
         }
@@ -516,14 +567,31 @@ fn dependency_order(kpis: &[KpiDef], sources: &Sources) -> Result<Vec<usize>, Di
                     }
                     1 => {
                         let pos = stack.iter().position(|(x, _)| *x == d).unwrap_or(0);
-                        let mut names: Vec<&str> = stack[pos..].iter().map(|(x, _)| kpis[*x].id.as_str()).collect();
+                        let mut names: Vec<&str> =
+                            stack[pos..].iter().map(|(x, _)| kpis[*x].id.as_str()).collect();
                         names.push(&kpis[d].id);
-                        let mut diag = Diagnostic::error(Code::KpiCycle, format!("KPIs refer to each other in a cycle: {}", names.join(" -> ")))
-                            .with_help("break the cycle: one of these KPIs must be computed from aggregates only");
+                        let mut diag = Diagnostic::error(
+                            Code::KpiCycle,
+                            format!("KPIs refer to each other in a cycle: {}", names.join(" -> ")),
+                        )
+                        .with_help(
+                            "break the cycle: one of these KPIs must be computed from aggregates only",
+                        );
                         for (x, _) in &stack[pos..] {
-                            let next = kpis[*x].deps.iter().copied().find(|dd| stack[pos..].iter().any(|(y, _)| y == dd));
+                            let next = kpis[*x]
+                                .deps
+                                .iter()
+                                .copied()
+                                .find(|dd| stack[pos..].iter().any(|(y, _)| y == dd));
                             let at = next.and_then(|nx| find_name(&kpis[*x].formula, &kpis[nx].id));
-                            diag = diag.with_label(at.unwrap_or(kpis[*x].span), format!("`{}` reads {}", kpis[*x].id, next.map(|nx| kpis[nx].id.as_str()).unwrap_or("")));
+                            diag = diag.with_label(
+                                at.unwrap_or(kpis[*x].span),
+                                format!(
+                                    "`{}` reads {}",
+                                    kpis[*x].id,
+                                    next.map(|nx| kpis[nx].id.as_str()).unwrap_or("")
+                                ),
+                            );
                         }
                         let _ = sources;
                         diags.push(diag);
@@ -551,8 +619,10 @@ fn find_name(f: &crate::spec::FormulaText, name: &str) -> Option<SrcSpan> {
     while let Some(i) = f.text[from..].find(name) {
         let s = from + i;
         let e = s + name.len();
-        let before_ok = s == 0 || !(bytes[s - 1].is_ascii_alphanumeric() || bytes[s - 1] == b'_' || bytes[s - 1] == b'.');
-        let after_ok = e >= bytes.len() || !(bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_' || bytes[e] == b'(');
+        let before_ok =
+            s == 0 || !(bytes[s - 1].is_ascii_alphanumeric() || bytes[s - 1] == b'_' || bytes[s - 1] == b'.');
+        let after_ok =
+            e >= bytes.len() || !(bytes[e].is_ascii_alphanumeric() || bytes[e] == b'_' || bytes[e] == b'(');
         if before_ok && after_ok {
             return Some(f.span(crate::syntax::ast::Span::new(s, e)));
         }

@@ -1,6 +1,9 @@
 //! `kpi check`: load and check a pack, print diagnostics and the SMART assessment.
 
-use super::{diagnostics_json, exit_for, parse_bindings, print_diagnostics, CheckArgs, CheckFormat, EXIT_GOALS, EXIT_OK};
+use super::{
+    diagnostics_json, exit_for, parse_bindings, print_diagnostics, CheckArgs, CheckFormat, EXIT_GOALS,
+    EXIT_OK,
+};
 use crate::check::CheckOptions;
 use crate::diagnostic::{Code, Diagnostic, Sources};
 use crate::engine::readers::LocalFiles;
@@ -49,9 +52,14 @@ pub fn run(a: CheckArgs) -> i32 {
                     not_smart += 1;
                     let reasons: Vec<String> = problems.iter().map(|(l, r)| format!("{l}: {r}")).collect();
                     warnings.push(
-                        Diagnostic::warning(Code::NotSmart, format!("goal `{}` is not SMART — {}", g.id, reasons.join("; ")))
-                            .with_label(item.span, "this goal")
-                            .with_help("add a description, owner, `for:` scope, a declared objective and a window"),
+                        Diagnostic::warning(
+                            Code::NotSmart,
+                            format!("goal `{}` is not SMART — {}", g.id, reasons.join("; ")),
+                        )
+                        .with_label(item.span, "this goal")
+                        .with_help(
+                            "add a description, owner, `for:` scope, a declared objective and a window",
+                        ),
                     );
                 }
             }

@@ -1,6 +1,8 @@
 //! `kpi eval`: evaluate a pack and print or write the report.
 
-use super::{color_stdout, exit_for, output, parse_bindings, print_diagnostics, EvalArgs, FailOn, Format, OnBadRow};
+use super::{
+    color_stdout, exit_for, output, parse_bindings, print_diagnostics, EvalArgs, FailOn, Format, OnBadRow,
+};
 use super::{EXIT_GOALS, EXIT_INVALID, EXIT_OK};
 use crate::calendar::{parse_date, today, DateRange};
 use crate::diagnostic::{Code, Diagnostic, Sources};
@@ -13,7 +15,9 @@ fn bad_arg(msg: String, help: &str) -> Diagnostic {
 }
 
 fn date_arg(flag: &str, v: &str) -> Result<i32, Diagnostic> {
-    parse_date(v).ok_or_else(|| bad_arg(format!("{flag} `{v}` is not a date"), "write a date as YYYY-MM-DD, e.g. 2026-11-20"))
+    parse_date(v).ok_or_else(|| {
+        bad_arg(format!("{flag} `{v}` is not a date"), "write a date as YYYY-MM-DD, e.g. 2026-11-20")
+    })
 }
 
 /// Runs `kpi eval`.
@@ -34,7 +38,10 @@ pub fn run(a: EvalArgs) -> i32 {
                 Some(DateRange { start: f, end: t })
             }
             (_, _, Some(p)) => Some(DateRange::parse(p).ok_or_else(|| {
-                bad_arg(format!("--period `{p}` is not a period"), "write 2026-10, 2026-Q4, 2026-W41, 2026, 2026-10-05 or START..END")
+                bad_arg(
+                    format!("--period `{p}` is not a period"),
+                    "write 2026-10, 2026-Q4, 2026-W41, 2026, 2026-10-05 or START..END",
+                )
             })?),
             _ => None,
         };

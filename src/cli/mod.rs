@@ -145,9 +145,14 @@ pub struct CheckArgs {
 pub fn parse_bindings(raw: &[String]) -> Result<Vec<(String, String)>, Diagnostic> {
     raw.iter()
         .map(|s| match s.split_once('=') {
-            Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => Ok((n.trim().to_string(), v.trim().to_string())),
-            _ => Err(Diagnostic::error(crate::diagnostic::Code::InvalidArgument, format!("--data `{s}` is not NAME=SOURCE"))
-                .with_help("write --data posts=data/posts.csv")),
+            Some((n, v)) if !n.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((n.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(Diagnostic::error(
+                crate::diagnostic::Code::InvalidArgument,
+                format!("--data `{s}` is not NAME=SOURCE"),
+            )
+            .with_help("write --data posts=data/posts.csv")),
         })
         .collect()
 }

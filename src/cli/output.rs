@@ -9,8 +9,11 @@ pub fn write_atomic(path: &Path, text: &str, inputs: &[PathBuf]) -> Result<(), D
     let fail = |msg: String| Diagnostic::error(Code::OutputUnwritable, msg).with_path(path);
     if let Ok(canon) = path.canonicalize() {
         if inputs.iter().filter_map(|i| i.canonicalize().ok()).any(|i| i == canon) {
-            return Err(fail(format!("refusing to write the report over an input file `{}`", path.display()))
-                .with_help("choose another --output path"));
+            return Err(fail(format!(
+                "refusing to write the report over an input file `{}`",
+                path.display()
+            ))
+            .with_help("choose another --output path"));
         }
     }
     let dir = match path.parent() {
@@ -27,7 +30,8 @@ pub fn write_atomic(path: &Path, text: &str, inputs: &[PathBuf]) -> Result<(), D
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail(format!("cannot write `{}`: {e}", path.display())).with_help("check that the folder exists and is writable"));
+        return Err(fail(format!("cannot write `{}`: {e}", path.display()))
+            .with_help("check that the folder exists and is writable"));
     }
     Ok(())
 }

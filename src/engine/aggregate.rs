@@ -97,7 +97,11 @@ struct QueryState {
 }
 
 /// Scans one dataset and computes every query of its plan.
-pub fn scan_dataset(plan: &DatasetPlan, scanner: &dyn Scan, as_of: i32) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
+pub fn scan_dataset(
+    plan: &DatasetPlan,
+    scanner: &dyn Scan,
+    as_of: i32,
+) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
     let Some(req) = &plan.read else {
         return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), ScanStats::default()));
     };
@@ -378,10 +382,15 @@ fn eval_rows(e: &RowExpr, batch: &Batch, dicts: &[Dictionary]) -> Vals {
         },
         RowExpr::Time => Vals::Num(batch.time.iter().map(|&d| d as f64).collect()),
         RowExpr::Const(c) => const_vals(c, n),
-        RowExpr::Unary(UnaryOp::Neg, x) => Vals::Num(num_vec(eval_rows(x, batch, dicts), n).into_iter().map(|v| -v).collect()),
-        RowExpr::Unary(UnaryOp::Not, x) => {
-            Vals::Bool(to_bool(eval_rows(x, batch, dicts), n).into_iter().map(|b| if b == NB { NB } else { 1 - b }).collect())
+        RowExpr::Unary(UnaryOp::Neg, x) => {
+            Vals::Num(num_vec(eval_rows(x, batch, dicts), n).into_iter().map(|v| -v).collect())
         }
+        RowExpr::Unary(UnaryOp::Not, x) => Vals::Bool(
+            to_bool(eval_rows(x, batch, dicts), n)
+                .into_iter()
+                .map(|b| if b == NB { NB } else { 1 - b })
+                .collect(),
+        ),
         RowExpr::Binary(op, a, b) => {
             let (va, vb) = (eval_rows(a, batch, dicts), eval_rows(b, batch, dicts));
             match op {
@@ -469,7 +478,9 @@ fn call_rows(f: ScalarFn, mut vals: Vec<Vals>, n: usize, dicts: &[Dictionary]) -
             for v in vals {
                 nums.push(num_vec(v, n));
             }
-            Vals::Num((0..n).map(|r| nums.iter().map(|c| c[r]).find(|x| !x.is_nan()).unwrap_or(f64::NAN)).collect())
+            Vals::Num(
+                (0..n).map(|r| nums.iter().map(|c| c[r]).find(|x| !x.is_nan()).unwrap_or(f64::NAN)).collect(),
+            )
         }
         _ => {
             let nums: Vec<Vec<f64>> = vals.into_iter().map(|v| num_vec(v, n)).collect();
@@ -562,8 +573,18 @@ pub fn scalar(f: ScalarFn, a: &[f64]) -> f64 {
             }
         }
         ScalarFn::Coalesce => a.iter().copied().find(|v| !v.is_nan()).unwrap_or(f64::NAN),
-        ScalarFn::Greatest => a.iter().copied().filter(|v| !v.is_nan()).fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m }),
-        ScalarFn::Least => a.iter().copied().filter(|v| !v.is_nan()).fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m }),
+        ScalarFn::Greatest => {
+            a.iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .fold(f64::NAN, |m, v| if m.is_nan() || v > m { v } else { m })
+        }
+        ScalarFn::Least => {
+            a.iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .fold(f64::NAN, |m, v| if m.is_nan() || v < m { v } else { m })
+        }
         ScalarFn::If => f64::NAN,
     }
 }

@@ -152,12 +152,21 @@ pub fn evaluate_goals(model: &Model, values: &KpiValues, opts: &EvalOptions) -> 
     model.goals.iter().enumerate().map(|(gi, g)| evaluate_goal(model, gi, g, values, opts)).collect()
 }
 
-fn evaluate_goal(model: &Model, gi: usize, g: &GoalDef, values: &KpiValues, opts: &EvalOptions) -> GoalOutcome {
+fn evaluate_goal(
+    model: &Model,
+    gi: usize,
+    g: &GoalDef,
+    values: &KpiValues,
+    opts: &EvalOptions,
+) -> GoalOutcome {
     let kpi = &model.kpis[g.kpi];
     let b = goal_bucketing(model, gi);
     let empty = Default::default();
     let series = values.get(&b, g.kpi).unwrap_or(&empty);
-    let base_series = g.window.map(|w| Bucketing::Ranges(vec![w, baseline_window(w)])).and_then(|bb| values.get(&bb, g.kpi));
+    let base_series = g
+        .window
+        .map(|w| Bucketing::Ranges(vec![w, baseline_window(w)]))
+        .and_then(|bb| values.get(&bb, g.kpi));
     // Groups: those seen that match `for`, plus the fully pinned ones.
     let matches = |key: &GroupKey| -> bool {
         g.for_.iter().all(|(dim, vals)| {
@@ -184,11 +193,13 @@ fn evaluate_goal(model: &Model, gi: usize, g: &GoalDef, values: &KpiValues, opts
             let vals = g.for_.iter().find(|(fd, _)| fd == d).map(|(_, v)| v.clone()).unwrap_or_default();
             pinned = pinned
                 .into_iter()
-                .flat_map(|p| vals.iter().map(move |v| {
-                    let mut q = p.clone();
-                    q.push(Some(v.clone()));
-                    q
-                }))
+                .flat_map(|p| {
+                    vals.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push(Some(v.clone()));
+                        q
+                    })
+                })
                 .collect();
         }
         for p in pinned {

@@ -90,7 +90,12 @@ impl Ctx<'_> {
             },
             KpiExpr::Baseline => Value::Num(self.baseline),
             KpiExpr::Agg(i) => {
-                let v = self.aggs.get(&k).and_then(|m| m.get(&(key.clone(), p))).and_then(|vs| vs.get(*i)).copied();
+                let v = self
+                    .aggs
+                    .get(&k)
+                    .and_then(|m| m.get(&(key.clone(), p)))
+                    .and_then(|vs| vs.get(*i))
+                    .copied();
                 Value::Num(v.unwrap_or(f64::NAN))
             }
             KpiExpr::Kpi(j) => {
@@ -173,7 +178,8 @@ impl Ctx<'_> {
                     return Value::Num(f64::NAN);
                 }
                 let n = *n as i32;
-                let has = |s: &Self, q: i32| s.aggs.get(&k).is_some_and(|m| m.contains_key(&(key.clone(), q)));
+                let has =
+                    |s: &Self, q: i32| s.aggs.get(&k).is_some_and(|m| m.contains_key(&(key.clone(), q)));
                 let at = |s: &mut Self, q: i32| -> f64 {
                     if has(s, q) {
                         s.eval(k, x, key, q).num()
@@ -192,7 +198,8 @@ impl Ctx<'_> {
                         arith(BinOp::Div, c, prev) - 1.0
                     }
                     TimeFn::RollingSum | TimeFn::RollingAvg => {
-                        let vals: Vec<f64> = (p - n + 1..=p).map(|q| at(self, q)).filter(|v| !v.is_nan()).collect();
+                        let vals: Vec<f64> =
+                            (p - n + 1..=p).map(|q| at(self, q)).filter(|v| !v.is_nan()).collect();
                         if vals.is_empty() {
                             f64::NAN
                         } else if *f == TimeFn::RollingSum {
@@ -207,7 +214,8 @@ impl Ctx<'_> {
                             .get(&k)
                             .and_then(|m| m.keys().filter(|(g, _)| g == key).map(|(_, q)| *q).min())
                             .unwrap_or(p);
-                        let vals: Vec<f64> = (first..=p).map(|q| at(self, q)).filter(|v| !v.is_nan()).collect();
+                        let vals: Vec<f64> =
+                            (first..=p).map(|q| at(self, q)).filter(|v| !v.is_nan()).collect();
                         if vals.is_empty() {
                             f64::NAN
                         } else {
@@ -293,7 +301,8 @@ pub fn evaluate_kpis(model: &Model, plan: &Plan, table: &AggTable, needs: &crate
             let rows = table.queries.get(pi).and_then(|d| d.get(qi)).map(|r| r.as_slice()).unwrap_or(&[]);
             let mut m = HashMap::with_capacity(rows.len());
             for r in rows {
-                let vals: Vec<f64> = pos.iter().map(|&i| r.values.get(i).copied().unwrap_or(f64::NAN)).collect();
+                let vals: Vec<f64> =
+                    pos.iter().map(|&i| r.values.get(i).copied().unwrap_or(f64::NAN)).collect();
                 m.insert((r.key.clone(), r.period), vals);
             }
             aggs.insert(k, m);
@@ -303,7 +312,8 @@ pub fn evaluate_kpis(model: &Model, plan: &Plan, table: &AggTable, needs: &crate
             if !need[k] {
                 continue;
             }
-            let mut keys: Vec<(GroupKey, i32)> = aggs.get(&k).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            let mut keys: Vec<(GroupKey, i32)> =
+                aggs.get(&k).map(|m| m.keys().cloned().collect()).unwrap_or_default();
             keys.sort();
             let mut ctx = Ctx { model, bucketing: &b, aggs: &aggs, done: &done, baseline: f64::NAN, div0: 0 };
             let mut series = Series::default();

@@ -40,7 +40,8 @@ pub fn goal_bucketing(model: &Model, g: usize) -> Bucketing {
 /// Every (bucketing, KPI) the report needs: each KPI at its grain, each goal at its
 /// bucketing, and each windowed goal over its window and the one before (baseline).
 pub fn needs(model: &Model) -> Needs {
-    let mut items: Vec<(Bucketing, usize)> = model.kpis.iter().enumerate().map(|(i, k)| (Bucketing::Grain(k.grain), i)).collect();
+    let mut items: Vec<(Bucketing, usize)> =
+        model.kpis.iter().enumerate().map(|(i, k)| (Bucketing::Grain(k.grain), i)).collect();
     for (gi, g) in model.goals.iter().enumerate() {
         items.push((goal_bucketing(model, gi), g.kpi));
         if let Some(w) = g.window {

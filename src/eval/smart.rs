@@ -22,7 +22,9 @@ impl Smart {
     /// The letters that are not `ok` (achievable counts only when `unlikely`), with reasons.
     pub fn problems(&self) -> Vec<(&'static str, &str)> {
         let mut v = Vec::new();
-        for (l, s) in [("S", &self.specific), ("M", &self.measurable), ("R", &self.relevant), ("T", &self.time_bound)] {
+        for (l, s) in
+            [("S", &self.specific), ("M", &self.measurable), ("R", &self.relevant), ("T", &self.time_bound)]
+        {
             if s != "ok" {
                 v.push((l, s.as_str()));
             }
@@ -45,7 +47,8 @@ pub fn assess(model: &Model, g: &GoalDef) -> Smart {
     if !kpi.by.is_empty() && g.for_.is_empty() {
         s_missing.push("an explicit scope (`for:`)");
     }
-    let specific = if s_missing.is_empty() { "ok".to_string() } else { format!("needs {}", s_missing.join(", ")) };
+    let specific =
+        if s_missing.is_empty() { "ok".to_string() } else { format!("needs {}", s_missing.join(", ")) };
     let ds = &model.datasets[kpi.dataset];
     let measurable = if ds.source.is_none() {
         format!("dataset `{}` is not bound to data", ds.id)
@@ -57,7 +60,11 @@ pub fn assess(model: &Model, g: &GoalDef) -> Smart {
         Some(o) if !g.objective_known => format!("objective `{o}` is not declared"),
         Some(_) => "ok".to_string(),
     };
-    let time_bound = if g.window.is_some() { "ok".to_string() } else { "needs a window with a start and an end".to_string() };
+    let time_bound = if g.window.is_some() {
+        "ok".to_string()
+    } else {
+        "needs a window with a start and an end".to_string()
+    };
     Smart { specific, measurable, achievable: "unknown".into(), relevant, time_bound }
 }
 

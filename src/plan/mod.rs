@@ -68,7 +68,13 @@ pub struct Needs {
 
 /// Builds the plan: for every needed (bucketing, KPI) and the KPIs it reads, a query on
 /// its dataset at its `by`, with identical aggregates shared.
-pub fn model_to_plan(model: &Model, needs: &Needs, as_of: i32, on_bad_row: BadRowPolicy, timezone: Option<String>) -> Plan {
+pub fn model_to_plan(
+    model: &Model,
+    needs: &Needs,
+    as_of: i32,
+    on_bad_row: BadRowPolicy,
+    timezone: Option<String>,
+) -> Plan {
     let mut plan = Plan { datasets: Vec::new(), as_of };
     let mut todo: Vec<(Bucketing, usize)> = needs.items.clone();
     let mut done: BTreeSet<(String, usize)> = BTreeSet::new();
@@ -93,7 +99,12 @@ pub fn model_to_plan(model: &Model, needs: &Needs, as_of: i32, on_bad_row: BadRo
                     on_bad_row,
                     timezone: timezone.clone(),
                 });
-                plan.datasets.push(DatasetPlan { dataset: kpi.dataset, read, aggs: Vec::new(), queries: Vec::new() });
+                plan.datasets.push(DatasetPlan {
+                    dataset: kpi.dataset,
+                    read,
+                    aggs: Vec::new(),
+                    queries: Vec::new(),
+                });
                 plan.datasets.len() - 1
             }
         };
@@ -112,7 +123,12 @@ pub fn model_to_plan(model: &Model, needs: &Needs, as_of: i32, on_bad_row: BadRo
         let qi = match dp.queries.iter().position(|q| q.dim_names == kpi.by && q.buckets == b) {
             Some(i) => i,
             None => {
-                dp.queries.push(Query { dims: Vec::new(), dim_names: kpi.by.clone(), buckets: b.clone(), aggs: Vec::new() });
+                dp.queries.push(Query {
+                    dims: Vec::new(),
+                    dim_names: kpi.by.clone(),
+                    buckets: b.clone(),
+                    aggs: Vec::new(),
+                });
                 dp.queries.len() - 1
             }
         };
@@ -134,7 +150,8 @@ pub fn model_to_plan(model: &Model, needs: &Needs, as_of: i32, on_bad_row: BadRo
                 .map(|d| match columns.iter().position(|c| &c.name == d) {
                     Some(i) => i,
                     None => {
-                        columns.push(ColumnRequest { name: d.clone(), ty: crate::engine::batch::ColType::Text });
+                        columns
+                            .push(ColumnRequest { name: d.clone(), ty: crate::engine::batch::ColType::Text });
                         columns.len() - 1
                     }
                 })

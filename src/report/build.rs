@@ -27,7 +27,10 @@ pub fn build_report(
             if s.div_by_zero > 0 {
                 notes.push(Note {
                     code: "K0607".into(),
-                    message: format!("`{}`: division by zero gave null in {} value(s)", kpi.id, s.div_by_zero),
+                    message: format!(
+                        "`{}`: division by zero gave null in {} value(s)",
+                        kpi.id, s.div_by_zero
+                    ),
                 });
             }
             for (key, periods) in &s.values {
@@ -102,7 +105,10 @@ pub fn build_report(
         if st.skipped > 0 {
             notes.push(Note {
                 code: "K0609".into(),
-                message: format!("dataset `{}`: {} bad row(s) skipped (--on-bad-row skip)", ds.id, st.skipped),
+                message: format!(
+                    "dataset `{}`: {} bad row(s) skipped (--on-bad-row skip)",
+                    ds.id, st.skipped
+                ),
             });
         }
         data.push(DataInfo {
@@ -110,7 +116,11 @@ pub fn build_report(
             source: ds.source.as_ref().map(|s| s.display.clone()).unwrap_or_default(),
             rows: st.rows,
             skipped: st.skipped,
-            skipped_examples: st.first_skipped.iter().map(|s| format!("line {}: {}", s.line, s.reason)).collect(),
+            skipped_examples: st
+                .first_skipped
+                .iter()
+                .map(|s| format!("line {}: {}", s.line, s.reason))
+                .collect(),
         });
     }
     Report {

@@ -118,9 +118,15 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "\nGoals");
     }
     for g in &r.goals {
-        let unit = r.kpis.iter().find(|k| k.id == g.kpi).map(|k| Unit::parse(k.unit.as_deref().unwrap_or(""))).unwrap_or(Unit::None);
+        let unit = r
+            .kpis
+            .iter()
+            .find(|k| k.id == g.kpi)
+            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
+            .unwrap_or(Unit::None);
         let s = &g.smart;
-        let letter = |l: &str, v: &str| if v == "ok" { l.to_string() } else { format!("{}?", l.to_lowercase()) };
+        let letter =
+            |l: &str, v: &str| if v == "ok" { l.to_string() } else { format!("{}?", l.to_lowercase()) };
         let smart = format!(
             "{}{}{}{}{}",
             letter("S", &s.specific),
@@ -148,7 +154,8 @@ pub fn render(r: &Report, color: bool) -> String {
             }
             if let Some(p) = res.progress {
                 let filled = (p.clamp(0.0, 1.0) * 10.0).round() as usize;
-                let _ = write!(line, " [{}{}] {:.0}%", "█".repeat(filled), "░".repeat(10 - filled), p * 100.0);
+                let _ =
+                    write!(line, " [{}{}] {:.0}%", "█".repeat(filled), "░".repeat(10 - filled), p * 100.0);
             }
             let _ = writeln!(out, "{}", line.trim_end());
         }
@@ -157,8 +164,13 @@ pub fn render(r: &Report, color: bool) -> String {
         }
     }
     let _ = writeln!(out);
-    let parts: Vec<String> = r.summary.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{n} {k}")).collect();
-    let _ = writeln!(out, "Summary: {}", if parts.is_empty() { "no goals judged".to_string() } else { parts.join(", ") });
+    let parts: Vec<String> =
+        r.summary.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(
+        out,
+        "Summary: {}",
+        if parts.is_empty() { "no goals judged".to_string() } else { parts.join(", ") }
+    );
     for n in &r.notes {
         let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
     }

@@ -17,9 +17,12 @@ pub const MAX_DEFINITIONS: usize = 20_000;
 /// Loads the pack at `path`: a `.yaml` file, or a folder with `pack.yaml`.
 pub fn load_pack(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        vec![Diagnostic::error(Code::PackNotFound, format!("cannot open pack `{}`: {}", path.display(), io_reason(&e)))
-            .with_path(path)
-            .with_help("give the path of a pack: a .yaml file or a folder with pack.yaml")]
+        vec![Diagnostic::error(
+            Code::PackNotFound,
+            format!("cannot open pack `{}`: {}", path.display(), io_reason(&e)),
+        )
+        .with_path(path)
+        .with_help("give the path of a pack: a .yaml file or a folder with pack.yaml")]
     })?;
     let (dir, files) = if meta.is_dir() {
         let head = ["pack.yaml", "pack.yml"].iter().map(|n| path.join(n)).find(|p| p.is_file());
@@ -128,6 +131,7 @@ fn yaml_options() -> serde_saphyr::Options {
         b.max_nodes = 250_000;
     }
     o.with_snippet = false;
+    o.strict_booleans = true;
     o
 }
 
@@ -142,14 +146,22 @@ pub(crate) fn read_file(path: &Path, sources: &Sources) -> Result<(FileId, FileD
 /// Reads a definition file whole, bounded by [`MAX_YAML_BYTES`].
 pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let unreadable = |e: std::io::Error| {
-        Diagnostic::error(Code::PackUnreadable, format!("cannot read `{}`: {}", path.display(), io_reason(&e)))
-            .with_path(path)
+        Diagnostic::error(
+            Code::PackUnreadable,
+            format!("cannot read `{}`: {}", path.display(), io_reason(&e)),
+        )
+        .with_path(path)
     };
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.len() > MAX_YAML_BYTES {
         return Err(Diagnostic::error(
             Code::FileTooLarge,
-            format!("`{}` is {} bytes; definition files are limited to {} bytes", path.display(), meta.len(), MAX_YAML_BYTES),
+            format!(
+                "`{}` is {} bytes; definition files are limited to {} bytes",
+                path.display(),
+                meta.len(),
+                MAX_YAML_BYTES
+            ),
         )
         .with_path(path)
         .with_help("split the pack into several files"));
@@ -181,7 +193,8 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     file: FileId,
     _sources: &Sources,
 ) -> Result<Option<T>, Diagnostic> {
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Ok(None);
     }
     match serde_saphyr::from_str_with_options::<T>(text, yaml_options()) {
@@ -201,7 +214,9 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
-    let (code, help, label) = if let Some(field) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+    let (code, help, label) = if let Some(field) =
+        msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+    {
         let expected: Vec<&str> = msg
             .split("expected one of ")
             .nth(1)
@@ -213,15 +228,32 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
             None => format!("the keys allowed here are: {}", expected.join(", ")),
         };
         let m = format!("unknown key `{field}`");
-        return Diagnostic::error(Code::UnknownKey, m).with_opt_label(span.map(|s| widen_to_key(s, text)), "not a known key").with_help(help);
-    } else if msg.contains("budget") || msg.contains("limit") || msg.contains("too many") || msg.contains("exceeded") {
+        return Diagnostic::error(Code::UnknownKey, m)
+            .with_opt_label(span.map(|s| widen_to_key(s, text)), "not a known key")
+            .with_help(help);
+    } else if msg.contains("budget")
+        || msg.contains("limit")
+        || msg.contains("too many")
+        || msg.contains("exceeded")
+    {
         (Code::YamlBudget, "the YAML is too large or too deeply nested (aliases, anchors or nesting over the limit); simplify it", "here")
     } else if msg.starts_with("missing field") {
         (Code::MissingField, "add the key", "here")
     } else if msg.starts_with("duplicate mapping key") {
-        (Code::DuplicateId, "each key may appear once in a mapping; remove or rename one", "defined again here")
-    } else if msg.starts_with("invalid type") || msg.starts_with("expected") || msg.starts_with("invalid value") {
-        (Code::InvalidValue, "check the value's shape against the documentation (`kpi schema`)", "unexpected value")
+        (
+            Code::DuplicateId,
+            "each key may appear once in a mapping; remove or rename one",
+            "defined again here",
+        )
+    } else if msg.starts_with("invalid type")
+        || msg.starts_with("expected")
+        || msg.starts_with("invalid value")
+    {
+        (
+            Code::InvalidValue,
+            "check the value's shape against the documentation (`kpi schema`)",
+            "unexpected value",
+        )
     } else {
         (Code::YamlSyntax, "fix the YAML syntax here (indent with spaces, quote values that start with `>`, `*`, `&` or `%`)", "here")
     };
@@ -377,7 +409,10 @@ fn merge(
                     Diagnostic::error(Code::DuplicateId, format!("{kind} `{}` is defined twice", id.value))
                         .with_label(id.span, "defined again here")
                         .with_label(*first, "first defined here")
-                        .with_help(format!("rename one of them, or remove the copy (first at {})", sources.location(*first))),
+                        .with_help(format!(
+                            "rename one of them, or remove the copy (first at {})",
+                            sources.location(*first)
+                        )),
                 );
                 false
             }
@@ -421,10 +456,8 @@ pub fn valid_id(s: &str) -> bool {
 }
 
 fn suggest_id(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut out: String =
+        s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -448,13 +481,7 @@ fn dataset(cx: &Ctx, id: Item<String>, d: DatasetDoc) -> Dataset {
         }),
         time: d.time.map(|t| cx.item(t)),
         dimensions: list(cx, d.dimensions),
-        columns: d
-            .columns
-            .unwrap_or_default()
-            .0
-            .into_iter()
-            .map(|(k, v)| (cx.item(k), cx.item(v)))
-            .collect(),
+        columns: d.columns.unwrap_or_default().0.into_iter().map(|(k, v)| (cx.item(k), cx.item(v))).collect(),
         description: d.description.map(|s| s.value),
     }
 }

@@ -33,9 +33,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<Spanned<Scalar>, V>()? {
+                while let Some((k, v)) = m.next_entry::<Spanned<String>, V>()? {
                     let Spanned { value, referenced, defined } = k;
-                    out.push((Spanned::new(value.to_text(), referenced, defined), v));
+                    out.push((Spanned::new(value, referenced, defined), v));
                 }
                 Ok(Entries(out))
             }
