@@ -583,3 +583,69 @@ mod never_panics {
         }
     }
 }
+
+/// Throughput on 1M generated rows × 14 columns; run with
+/// `cargo test --release --test readers -- --ignored --nocapture throughput`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn throughput_1m_rows() {
+    use std::fmt::Write as _;
+    let n = 1_000_000usize;
+    let texts = ["channel", "campaign", "country", "format"];
+    let numbers = ["likes", "shares", "comments", "reach", "impressions", "clicks", "spend", "revenue", "followers"];
+    let mut text = String::from("date");
+    for c in texts.iter().chain(&numbers) {
+        text.push(',');
+        text.push_str(c);
+    }
+    text.push('\n');
+    for i in 0..n {
+        let _ = write!(
+            text,
+            "2026-{:02}-{:02},ch{},camp{},c{},f{}",
+            1 + i % 12,
+            1 + i % 28,
+            i % 5,
+            i % 40,
+            i % 30,
+            i % 3
+        );
+        for (k, _) in numbers.iter().enumerate() {
+            if k % 3 == 2 {
+                let _ = write!(text, ",{}.{:02}", (i * 7 + k) % 10_000, i % 100);
+            } else {
+                let _ = write!(text, ",{}", (i * 13 + k) % 100_000);
+            }
+        }
+        text.push('\n');
+    }
+    let f = TempFile::new("bench.csv", text.as_bytes());
+    let cols: Vec<(&str, ColType)> = texts
+        .iter()
+        .map(|c| (*c, ColType::Text))
+        .chain(numbers.iter().map(|c| (*c, ColType::Number)))
+        .collect();
+    let r = req(&f.0, &cols);
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let mut sum = 0.0;
+        let stats = LocalFiles
+            .scan(&r, &mut |b, _| {
+                if let ColumnData::Number(v) = &b.columns[4] {
+                    sum += v.iter().sum::<f64>();
+                }
+                Ok(())
+            })
+            .unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(stats.rows, n as u64);
+        println!(
+            "{} rows x 14 columns, {:.0} MB: {:.3} s, {:.2} M rows/s, {:.0} MB/s (checksum {sum})",
+            n,
+            text.len() as f64 / 1e6,
+            secs,
+            n as f64 / secs / 1e6,
+            text.len() as f64 / secs / 1e6
+        );
+    }
+}
