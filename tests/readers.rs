@@ -592,7 +592,8 @@ fn throughput_1m_rows() {
     use std::fmt::Write as _;
     let n = 1_000_000usize;
     let texts = ["channel", "campaign", "country", "format"];
-    let numbers = ["likes", "shares", "comments", "reach", "impressions", "clicks", "spend", "revenue", "followers"];
+    let numbers =
+        ["likes", "shares", "comments", "reach", "impressions", "clicks", "spend", "revenue", "followers"];
     let mut text = String::from("date");
     for c in texts.iter().chain(&numbers) {
         text.push(',');
