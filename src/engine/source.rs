@@ -94,7 +94,8 @@ pub struct Sniff {
 }
 
 /// Something that streams the rows of a dataset as batches.
-// The skeleton's interface: boxing `Diagnostic` or naming the sink type is the engine's call.
+// `Diagnostic` is large but only built on the cold path; the sink's type is spelled out so
+// implementors see it whole.
 #[allow(clippy::result_large_err, clippy::type_complexity)]
 pub trait Scan {
     /// Reads the header and a sample of rows to learn the columns and their types.

@@ -4,71 +4,93 @@ use super::number::parse_number;
 use super::time::TimeParser;
 use super::{
     bad_number, bad_time, bad_utf8, empty_file, missing_column, open, read_failed, show, too_long, Builder,
-    MAX_RECORD_BYTES, SNIFF_ROWS,
+    Sink, MAX_RECORD_BYTES, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{Batch, ColType, ColumnData, Dictionary, NULL_ID};
+use crate::engine::batch::{ColType, ColumnData, NULL_ID};
 use crate::engine::source::{ReadRequest, ScanStats, Sniff};
-use csv::ByteRecord;
-use std::cell::Cell;
 use std::io::Read;
 use std::path::Path;
-use std::rc::Rc;
 
-/// The csv reader's own buffer; also the slack the record bound allows for read-ahead.
+/// Bytes read from the file at a time.
 const BUFFER: usize = 64 << 10;
 
-/// Fails the read once more than [`MAX_RECORD_BYTES`] (plus the read-ahead) were read
-/// since the start of the current record, so one unterminated record cannot fill memory.
-struct Bounded<R> {
-    inner: R,
-    read: u64,
-    record_start: Rc<Cell<u64>>,
-    tripped: Rc<Cell<bool>>,
+/// The most fields a record may have (each costs a `usize` of bookkeeping).
+const MAX_FIELDS: usize = 1 << 20;
+
+/// One record: its fields' bytes back to back, where each ends, and its first line.
+///
+/// Reused for every record, so reading allocates only while records keep growing.
+struct Record {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+    line: u64,
 }
 
-impl<R: Read> Read for Bounded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.read - self.record_start.get() > (MAX_RECORD_BYTES + 2 * BUFFER) as u64 {
-            self.tripped.set(true);
-            return Err(std::io::Error::other("record too long"));
-        }
-        Ok(n)
+impl Record {
+    fn new() -> Record {
+        Record { bytes: vec![0; 4096], ends: vec![0; 64], len: 0, line: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Field `i` (`i < len()`).
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len).map(|i| self.get(i))
+    }
+}
+
+impl std::ops::Index<usize> for Record {
+    type Output = [u8];
+    fn index(&self, i: usize) -> &[u8] {
+        self.get(i)
     }
 }
 
 /// An open file positioned after its header.
+///
+/// This drives `csv_core` (the parser inside the `csv` crate) directly rather than
+/// `csv::Reader`: the reader's record positions are off for CRLF files and after blank
+/// lines, and it grows a record without limit. Here every consumed byte is seen, so each
+/// record gets the line its first field starts on, and a record is bounded by
+/// [`MAX_RECORD_BYTES`].
 struct Source {
-    rdr: csv::Reader<Bounded<std::fs::File>>,
-    record_start: Rc<Cell<u64>>,
-    tripped: Rc<Cell<bool>>,
+    file: std::fs::File,
+    core: csv_core::Reader,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// 1 + the line breaks consumed so far.
+    line: u64,
     header: Vec<String>,
 }
 
 impl Source {
-    fn open(path: &Path, delimiter: u8) -> Result<Source, Diagnostic> {
-        let record_start = Rc::new(Cell::new(0));
-        let tripped = Rc::new(Cell::new(false));
-        let file = Bounded {
-            inner: open(path)?,
-            read: 0,
-            record_start: record_start.clone(),
-            tripped: tripped.clone(),
+    fn open(path: &Path, delimiter: u8) -> Result<(Source, Record), Diagnostic> {
+        let core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut src = Source {
+            file: open(path)?,
+            core,
+            buf: vec![0; BUFFER],
+            pos: 0,
+            end: 0,
+            eof: false,
+            line: 1,
+            header: Vec::new(),
         };
-        let rdr = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(BUFFER)
-            .from_reader(file);
-        let mut src = Source { rdr, record_start, tripped, header: Vec::new() };
-        let mut rec = ByteRecord::new();
+        let mut rec = Record::new();
         if !src.next(path, &mut rec)? {
             return Err(empty_file(path, "at least a header line with the column names"));
         }
-        let line = rec.position().map_or(1, |p| p.line());
         for (i, name) in rec.iter().enumerate() {
             match std::str::from_utf8(name) {
                 Ok(s) => src.header.push(s.trim().to_string()),
@@ -76,34 +98,81 @@ impl Source {
                     return Err(Diagnostic::error(
                         Code::InvalidUtf8,
                         format!(
-                            "line {line}: the header's column {} (`{}`) is not valid UTF-8",
+                            "line {}: the header's column {} (`{}`) is not valid UTF-8",
+                            rec.line,
                             i + 1,
                             show(name)
                         ),
                     )
                     .with_path(path)
-                    .with_line_col(line as usize, i + 1)
+                    .with_line_col(rec.line as usize, i + 1)
                     .with_help("save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\")"))
                 }
             }
         }
-        Ok(src)
+        Ok((src, rec))
     }
 
     /// Reads the next record; `false` at the end of the file.
-    fn next(&mut self, path: &Path, rec: &mut ByteRecord) -> Result<bool, Diagnostic> {
-        match self.rdr.read_byte_record(rec) {
-            Ok(more) => {
-                self.record_start.set(self.rdr.position().byte());
-                Ok(more)
+    fn next(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
+        use csv_core::ReadRecordResult as R;
+        let (mut nbytes, mut nends) = (0, 0);
+        let mut started = false;
+        rec.line = self.line;
+        loop {
+            if self.pos == self.end && !self.eof {
+                self.pos = 0;
+                self.end = loop {
+                    match self.file.read(&mut self.buf) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(read_failed(path, self.line, &e)),
+                    }
+                };
+                self.eof = self.end == 0;
             }
-            Err(e) => {
-                let line = self.rdr.position().line();
-                if self.tripped.get() {
-                    Err(too_long(path, line, "record"))
-                } else {
-                    Err(read_failed(path, line, &e))
+            let input = &self.buf[self.pos..self.end];
+            let (res, nin, nout, nend) =
+                self.core.read_record(input, &mut rec.bytes[nbytes..], &mut rec.ends[nends..]);
+            let consumed = &input[..nin];
+            // Blank lines and the `\n` of a previous `\r\n` come before the record's first
+            // byte: they move its starting line.
+            if !started {
+                for &b in consumed {
+                    match b {
+                        b'\n' => rec.line += 1,
+                        b'\r' => {}
+                        _ => {
+                            started = true;
+                            break;
+                        }
+                    }
                 }
+            }
+            self.line += memchr::memchr_iter(b'\n', consumed).count() as u64;
+            self.pos += nin;
+            nbytes += nout;
+            nends += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => {
+                    if rec.bytes.len() >= MAX_RECORD_BYTES {
+                        return Err(too_long(path, rec.line, "record"));
+                    }
+                    rec.bytes.resize(rec.bytes.len() * 2, 0);
+                }
+                R::OutputEndsFull => {
+                    if rec.ends.len() >= MAX_FIELDS {
+                        return Err(too_long(path, rec.line, "record")
+                            .with_help(format!("a record may have at most {MAX_FIELDS} fields")));
+                    }
+                    rec.ends.resize(rec.ends.len() * 2, 0);
+                }
+                R::Record => {
+                    rec.len = nends;
+                    return Ok(true);
+                }
+                R::End => return Ok(false),
             }
         }
     }
@@ -111,9 +180,8 @@ impl Source {
 
 /// Reads the header and the first [`SNIFF_ROWS`] records to infer each column's type.
 pub(super) fn sniff(path: &Path, delimiter: u8) -> Result<Sniff, Diagnostic> {
-    let mut src = Source::open(path, delimiter)?;
+    let (mut src, mut rec) = Source::open(path, delimiter)?;
     let mut types: Vec<Option<ColType>> = vec![None; src.header.len()];
-    let mut rec = ByteRecord::new();
     let mut rows = 0;
     while rows < SNIFF_ROWS && src.next(path, &mut rec)? {
         rows += 1;
@@ -136,14 +204,10 @@ enum Fault {
 }
 
 /// Streams every record of a CSV/TSV file into batches.
-pub(super) fn scan(
-    req: &ReadRequest,
-    delimiter: u8,
-    sink: &mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
-) -> Result<ScanStats, Diagnostic> {
+pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Result<ScanStats, Diagnostic> {
     let times = TimeParser::new(req.timezone.as_deref())?;
     let path = req.path.as_path();
-    let mut src = Source::open(path, delimiter)?;
+    let (mut src, mut rec) = Source::open(path, delimiter)?;
     let find = |name: &str, is_time: bool| {
         src.header
             .iter()
@@ -155,10 +219,9 @@ pub(super) fn scan(
     let width = src.header.len();
 
     let mut out = Builder::new(req, sink);
-    let mut rec = ByteRecord::new();
     let mut numbers = vec![0.0f64; req.columns.len()];
     while src.next(path, &mut rec)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.line;
         // First check the whole record, so a bad row leaves no trace in the batch or the
         // dictionaries; then store it.
         let checked = (|| {

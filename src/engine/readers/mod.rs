@@ -6,6 +6,10 @@
 //! A row that cannot be read either stops the scan ([`BadRowPolicy::Fail`]) or is counted
 //! in [`ScanStats::skipped`] ([`BadRowPolicy::Skip`]); no row is dropped silently.
 
+// `Diagnostic` is the error type of the `Scan` interface; it is large, but only built on
+// the cold path, once per failed scan or skipped row.
+#![allow(clippy::result_large_err)]
+
 mod csv;
 mod ndjson;
 pub mod number;
@@ -25,6 +29,9 @@ pub const SNIFF_ROWS: usize = 1000;
 
 /// How many skipped rows [`ScanStats::first_skipped`] keeps.
 pub const KEEP_SKIPPED: usize = 5;
+
+/// What a scan hands each batch to.
+type Sink<'s> = dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + 's;
 
 /// Reads local files.
 #[derive(Debug, Default, Clone)]
@@ -183,14 +190,11 @@ struct Builder<'s> {
     dicts: Vec<Dictionary>,
     stats: ScanStats,
     policy: BadRowPolicy,
-    sink: &'s mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
+    sink: &'s mut Sink<'s>,
 }
 
 impl<'s> Builder<'s> {
-    fn new(
-        req: &ReadRequest,
-        sink: &'s mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
-    ) -> Self {
+    fn new(req: &ReadRequest, sink: &'s mut Sink<'s>) -> Self {
         Builder {
             batch: Batch {
                 len: 0,

@@ -7,10 +7,10 @@ use super::number::parse_number;
 use super::time::{TimeFault, TimeParser};
 use super::{
     bad_number, bad_time, bad_utf8, empty_file, missing_column, open, read_failed, show, too_long, Builder,
-    MAX_RECORD_BYTES, SKIP_HINT, SNIFF_ROWS,
+    Sink, MAX_RECORD_BYTES, SKIP_HINT, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{Batch, ColType, ColumnData, Dictionary, NULL_ID};
+use crate::engine::batch::{ColType, ColumnData, NULL_ID};
 use crate::engine::source::{ReadRequest, ScanStats, Sniff};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt::Write as _;
@@ -301,10 +301,7 @@ enum Fault {
 }
 
 /// Streams every object line of an NDJSON file into batches.
-pub(super) fn scan(
-    req: &ReadRequest,
-    sink: &mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
-) -> Result<ScanStats, Diagnostic> {
+pub(super) fn scan(req: &ReadRequest, sink: &mut Sink<'_>) -> Result<ScanStats, Diagnostic> {
     let times = TimeParser::new(req.timezone.as_deref())?;
     let path = req.path.as_path();
     let mut lines = Lines::open(path)?;
@@ -370,7 +367,8 @@ pub(super) fn scan(
                         .with_line_col(line as usize, col)
                         .with_help(format!("write one JSON object per line, like {{\"date\": \"2026-10-05\", \"likes\": 12}}, {SKIP_HINT}")),
                     Fault::TimeMissing => {
-                        let mut d = missing_column(req, &req.time_column, true, row.available());
+                        let others = row.available().filter(|k| *k != req.time_column.as_str());
+                        let mut d = missing_column(req, &req.time_column, true, others);
                         d.message = format!("line {line}: {}", d.message.replace(" is not in ", " is not a key of the object in "));
                         d.with_line_col(line as usize, 0)
                     }
