@@ -1,5 +1,7 @@
 #![doc = include_str!("../ARCHITECTURE.md")]
 #![forbid(unsafe_code)]
+// A `Diagnostic` is large, but it is only built on the cold path (an error stops the stage).
+#![allow(clippy::result_large_err)]
 
 pub mod calendar;
 pub mod check;

@@ -208,7 +208,9 @@ impl<'a> Lowerer<'a> {
                     self.expect_ty(&args[0], t, Ty::Number, &format!("`{}`", func.name))?;
                     let n = match args.get(1) {
                         Some(a) => match a.kind {
-                            ExprKind::Number(v) if v >= 1.0 && v <= 1000.0 && v.fract() == 0.0 => v as u32,
+                            ExprKind::Number(v) if (1.0..=1000.0).contains(&v) && v.fract() == 0.0 => {
+                                v as u32
+                            }
                             _ => {
                                 return Err(self.err(
                                     Code::NotConstant,
@@ -554,17 +556,21 @@ impl<'a> Lowerer<'a> {
                     let t = self.scalar_ty(e, f, func, args, &tys)?;
                     (RowExpr::Call(f, lowered), t)
                 }
-                Some(FnKind::Agg(_)) => return Err(self
-                    .err_ident(
-                        Code::NestedAggregate,
-                        func,
-                        format!(
+                Some(FnKind::Agg(_)) => {
+                    return Err(self
+                        .err_ident(
+                            Code::NestedAggregate,
+                            func,
+                            format!(
                             "`{}` inside another aggregate: an aggregate works on rows, not on aggregates",
                             func.name
                         ),
-                        "nested aggregate",
-                    )
-                    .with_help_boxed("write the aggregates side by side, for example `sum(a) / count()`")),
+                            "nested aggregate",
+                        )
+                        .with_help_boxed(
+                            "write the aggregates side by side, for example `sum(a) / count()`",
+                        ))
+                }
                 Some(FnKind::Time(_)) => {
                     return Err(self
                         .err_ident(

@@ -4,7 +4,7 @@
 use super::batch::{Batch, ColumnData, Dictionary, NULL_ID};
 use super::source::{Scan, ScanStats};
 use crate::calendar::Grain;
-use crate::check::{AggCall, AggFn, Const, RowExpr, ScalarFn};
+use crate::check::{AggFn, Const, RowExpr, ScalarFn};
 use crate::diagnostic::Diagnostic;
 use crate::plan::{AggRow, Bucketing, DatasetPlan};
 use crate::syntax::ast::{BinOp, UnaryOp};
@@ -113,7 +113,7 @@ pub fn scan_dataset(
     let mut last_dicts: Vec<Dictionary> = Vec::new();
     let mut key = Vec::new();
     let mut periods: Vec<i32> = Vec::new();
-    let mut stats = scanner.scan(req, &mut |batch: &Batch, dicts: &[Dictionary]| {
+    let stats = scanner.scan(req, &mut |batch: &Batch, dicts: &[Dictionary]| {
         // Evaluate each aggregate's argument and filter once per batch.
         let mut args: Vec<Option<Vals>> = Vec::with_capacity(plan.aggs.len());
         let mut filters: Vec<Option<Vec<u8>>> = Vec::with_capacity(plan.aggs.len());
@@ -178,7 +178,6 @@ pub fn scan_dataset(
         }
         Ok(())
     })?;
-    stats.rows = stats.rows.max(0);
     let mut out = Vec::new();
     for (q, mut qs) in plan.queries.iter().zip(qstates) {
         let n = q.aggs.len();
@@ -360,16 +359,12 @@ fn compare(op: BinOp, a: &Vals, b: &Vals, n: usize, dicts: &[Dictionary]) -> Vec
                 })
                 .collect()
         }
-        _ => {
-            let swapped = matches!(a, Vals::ConstText(_)) && matches!(b, Vals::Text(..));
-            let _ = swapped;
-            (0..n)
-                .map(|r| match (text_of(a, r, dicts), text_of(b, r, dicts)) {
-                    (Some(p), Some(q)) => test(p.cmp(q)),
-                    _ => NB,
-                })
-                .collect()
-        }
+        _ => (0..n)
+            .map(|r| match (text_of(a, r, dicts), text_of(b, r, dicts)) {
+                (Some(p), Some(q)) => test(p.cmp(q)),
+                _ => NB,
+            })
+            .collect(),
     }
 }
 
@@ -440,12 +435,12 @@ fn eval_rows(e: &RowExpr, batch: &Batch, dicts: &[Dictionary]) -> Vals {
         }
         RowExpr::Call(f, args) => {
             let vals: Vec<Vals> = args.iter().map(|a| eval_rows(a, batch, dicts)).collect();
-            call_rows(*f, vals, n, dicts)
+            call_rows(*f, vals, n)
         }
     }
 }
 
-fn call_rows(f: ScalarFn, mut vals: Vec<Vals>, n: usize, dicts: &[Dictionary]) -> Vals {
+fn call_rows(f: ScalarFn, mut vals: Vec<Vals>, n: usize) -> Vals {
     match f {
         ScalarFn::If => {
             let mut it = vals.drain(..);
@@ -486,17 +481,6 @@ fn call_rows(f: ScalarFn, mut vals: Vec<Vals>, n: usize, dicts: &[Dictionary]) -
             let nums: Vec<Vec<f64>> = vals.into_iter().map(|v| num_vec(v, n)).collect();
             Vals::Num((0..n).map(|r| scalar(f, &nums.iter().map(|c| c[r]).collect::<Vec<_>>())).collect())
         }
-    }
-    .with_dicts(dicts)
-}
-
-trait WithDicts {
-    fn with_dicts(self, d: &[Dictionary]) -> Self;
-}
-
-impl WithDicts for Vals {
-    fn with_dicts(self, _d: &[Dictionary]) -> Self {
-        self
     }
 }
 
@@ -588,6 +572,3 @@ pub fn scalar(f: ScalarFn, a: &[f64]) -> f64 {
         ScalarFn::If => f64::NAN,
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: &AggCall) {}

@@ -1,6 +1,6 @@
 //! KPI values over the aggregate table: per (bucketing, KPI), per group and period.
 
-use super::{grain_of, period_range};
+use super::grain_of;
 use crate::check::{Const, KpiExpr, Model, TimeFn};
 use crate::engine::aggregate::{arith, logic, scalar};
 use crate::plan::{AggTable, Bucketing, Plan};
@@ -349,9 +349,4 @@ pub fn eval_band_value(e: &KpiExpr, baseline: f64) -> f64 {
     };
     let mut ctx = Ctx { model: &dummy, bucketing: &b, aggs: &empty_aggs, done: &done, baseline, div0: 0 };
     ctx.eval(0, e, &Vec::new(), 0).num()
-}
-
-/// The days of a period (re-exported for goals).
-pub fn days_of(b: &Bucketing, p: i32) -> crate::calendar::DateRange {
-    period_range(b, p)
 }

@@ -70,7 +70,7 @@ pub fn render(r: &Report, color: bool) -> String {
             continue;
         }
         let shown: Vec<&str> = periods[periods.len().saturating_sub(max_periods)..].to_vec();
-        let mut header = pad_right(&format!("    {}", if k.by.is_empty() { "" } else { "" }), LABEL);
+        let mut header = " ".repeat(LABEL);
         for p in &shown {
             header.push_str(&pad_left(p, CELL));
         }
