@@ -1,7 +1,7 @@
 //! Judging goals: statuses of finished periods, pace and projection of unfinished ones.
 
 use super::kpis::{eval_band_value, GroupKey, KpiValues};
-use super::{baseline_window, goal_bucketing, period_label, period_range, EvalOptions};
+use super::{goal_bucketing, period_label, period_range, window_ranges, EvalOptions};
 use crate::calendar::DateRange;
 use crate::check::{Band, GoalDef, KpiKind, Model};
 use crate::plan::Bucketing;
@@ -93,6 +93,26 @@ pub struct GoalOutcome {
     pub goal: usize,
     /// Results ordered by group values, then period.
     pub results: Vec<GoalResult>,
+    /// The achievability verdict and the numbers behind it.
+    pub achievable: Achievable,
+}
+
+/// The A of SMART: the change a goal requires from its baseline against the changes seen
+/// between consecutive equally long windows before it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Achievable {
+    /// `ok`, `stretch`, `unlikely` or `unknown`.
+    pub verdict: String,
+    /// The group the numbers are for (the hardest one).
+    pub group: std::collections::BTreeMap<String, Option<String>>,
+    /// target / baseline - 1 (sign flipped for `<` targets, so larger is harder).
+    pub required_change: Option<f64>,
+    /// Median of the past window-to-window changes.
+    pub median_change: Option<f64>,
+    /// 90th percentile of the past changes.
+    pub p90_change: Option<f64>,
+    /// How many past changes were seen.
+    pub history: usize,
 }
 
 fn holds(band: &Band, v: f64, baseline: f64) -> Option<bool> {
@@ -163,10 +183,8 @@ fn evaluate_goal(
     let b = goal_bucketing(model, gi);
     let empty = Default::default();
     let series = values.get(&b, g.kpi).unwrap_or(&empty);
-    let base_series = g
-        .window
-        .map(|w| Bucketing::Ranges(vec![w, baseline_window(w)]))
-        .and_then(|bb| values.get(&bb, g.kpi));
+    let base_series =
+        g.window.map(|w| Bucketing::Ranges(window_ranges(w))).and_then(|bb| values.get(&bb, g.kpi));
     // Groups: those seen that match `for`, plus the fully pinned ones.
     let matches = |key: &GroupKey| -> bool {
         g.for_.iter().all(|(dim, vals)| {
@@ -237,7 +255,57 @@ fn evaluate_goal(
         }
     };
     let mut results = Vec::new();
+    let mut achievable = Achievable {
+        verdict: "unknown".into(),
+        group: Default::default(),
+        required_change: None,
+        median_change: None,
+        p90_change: None,
+        history: 0,
+    };
+    let rank = |v: &str| match v {
+        "unlikely" => 3,
+        "stretch" => 2,
+        "ok" => 1,
+        _ => 0,
+    };
     for key in &groups {
+        // History, most recent first: the `each` periods before the window, or the equally
+        // long windows before it.
+        let hist: Option<Vec<f64>> = match (&b, g.window) {
+            (Bucketing::Grain(gr), Some(w)) => series.values.get(key).map(|s| {
+                let first = gr.period_of(w.start);
+                (1..=12).map(|i| s.get(&(first - i)).copied().unwrap_or(f64::NAN)).collect()
+            }),
+            _ => base_series.and_then(|s| s.values.get(key)).map(|s| {
+                (1..=super::HISTORY_WINDOWS as i32).map(|i| s.get(&i).copied().unwrap_or(f64::NAN)).collect()
+            }),
+        };
+        if let Some(hist) = hist {
+            let flip = matches!(g.target.1, Band::Compare(BinOp::Le | BinOp::Lt, _));
+            let sign = if flip { -1.0 } else { 1.0 };
+            let changes: Vec<f64> =
+                hist.windows(2).map(|w| sign * (w[0] / w[1] - 1.0)).filter(|c| c.is_finite()).collect();
+            let b0 = match &g.baseline {
+                Some(e) => eval_band_value(e, f64::NAN),
+                None => hist[0],
+            };
+            let required =
+                threshold(&g.target.1, b0).map(|t| sign * (t / b0 - 1.0)).filter(|r| r.is_finite());
+            let (verdict, med, p90) = crate::eval::smart::assess_achievable(required, &changes);
+            if rank(&verdict) > rank(&achievable.verdict)
+                || achievable.group.is_empty() && verdict != "unknown"
+            {
+                achievable = Achievable {
+                    verdict,
+                    group: kpi.by.iter().cloned().zip(key.iter().cloned()).collect(),
+                    required_change: required,
+                    median_change: med,
+                    p90_change: p90,
+                    history: changes.len(),
+                };
+            }
+        }
         let base_value = base_series
             .and_then(|s| s.values.get(key))
             .and_then(|m| m.get(&1))
@@ -282,12 +350,14 @@ fn evaluate_goal(
                 results.push(res);
                 continue;
             }
-            if let (Some(t), Some(b0)) = (res.target_value, baseline) {
-                if t != b0 {
-                    res.progress = Some((v - b0) / (t - b0));
-                }
-            }
             if partial {
+                // Progress towards the target: from zero for sums and counts (they start
+                // afresh in each window), from the baseline for levels and ratios.
+                res.progress = match (res.target_value, baseline, kpi.kind) {
+                    (Some(t), _, KpiKind::Additive) if t != 0.0 => Some(v / t),
+                    (Some(t), Some(b0), _) if t != b0 => Some((v - b0) / (t - b0)),
+                    _ => None,
+                };
                 let elapsed = (opts.as_of - range.start + 1).max(0) as f64;
                 let frac = (elapsed / range.days() as f64).clamp(0.0, 1.0);
                 res.expected_progress = Some(frac);
@@ -331,7 +401,7 @@ fn evaluate_goal(
             results.push(res);
         }
     }
-    GoalOutcome { goal: gi, results }
+    GoalOutcome { goal: gi, results, achievable }
 }
 
 /// Without a warn band, a projection is at risk when it misses the threshold by at most

@@ -5,7 +5,7 @@ mod goals;
 mod kpis;
 pub mod smart;
 
-pub use goals::{evaluate_goals, GoalOutcome, GoalResult, Status};
+pub use goals::{evaluate_goals, Achievable, GoalOutcome, GoalResult, Status};
 pub use kpis::{evaluate_kpis, KpiValues, Series, Value};
 
 use crate::calendar::{DateRange, Grain};
@@ -26,13 +26,28 @@ pub fn baseline_window(w: DateRange) -> DateRange {
     DateRange { start: w.start - w.days(), end: w.start - 1 }
 }
 
+/// How many equally long windows before a goal's window are evaluated: the first is the
+/// baseline, all of them are the history behind the achievability verdict.
+pub const HISTORY_WINDOWS: usize = 8;
+
+/// A goal's window followed by the [`HISTORY_WINDOWS`] equally long windows before it,
+/// most recent first.
+pub fn window_ranges(w: DateRange) -> Vec<DateRange> {
+    let mut v = vec![w];
+    for _ in 0..HISTORY_WINDOWS {
+        let prev = baseline_window(*v.last().unwrap_or(&w));
+        v.push(prev);
+    }
+    v
+}
+
 /// The bucketing a goal is judged at.
 pub fn goal_bucketing(model: &Model, g: usize) -> Bucketing {
     let goal = &model.goals[g];
     let kpi = &model.kpis[goal.kpi];
     match (goal.each, goal.window) {
         (Some(e), _) => Bucketing::Grain(e),
-        (None, Some(w)) => Bucketing::Ranges(vec![w, baseline_window(w)]),
+        (None, Some(w)) => Bucketing::Ranges(window_ranges(w)),
         (None, None) => Bucketing::Grain(kpi.grain),
     }
 }
@@ -45,7 +60,7 @@ pub fn needs(model: &Model) -> Needs {
     for (gi, g) in model.goals.iter().enumerate() {
         items.push((goal_bucketing(model, gi), g.kpi));
         if let Some(w) = g.window {
-            items.push((Bucketing::Ranges(vec![w, baseline_window(w)]), g.kpi));
+            items.push((Bucketing::Ranges(window_ranges(w)), g.kpi));
         }
     }
     Needs { items }

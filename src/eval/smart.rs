@@ -71,14 +71,11 @@ pub fn assess(model: &Model, g: &GoalDef) -> Smart {
 /// The verdict on achievability: the change the goal requires from its baseline compared
 /// with the changes seen between consecutive equally long windows in the KPI's history.
 /// `ok` up to the median improvement, `stretch` up to the 90th percentile, `unlikely`
-/// beyond, `unknown` with fewer than 3 past changes or no baseline.
+/// beyond, `unknown` with fewer than 2 past changes or no baseline.
 pub fn assess_achievable(required: Option<f64>, history: &[f64]) -> (String, Option<f64>, Option<f64>) {
     let Some(req) = required else { return ("unknown".into(), None, None) };
-    if history.len() < 3 {
-        return ("unknown".into(), None, None);
-    }
     let mut h: Vec<f64> = history.iter().copied().filter(|x| x.is_finite()).collect();
-    if h.len() < 3 {
+    if h.len() < 2 {
         return ("unknown".into(), None, None);
     }
     h.sort_by(|a, b| a.total_cmp(b));

@@ -93,7 +93,8 @@ pub fn build_report(
             each: g.each.map(|e| e.as_str()),
             target: g.target.0.clone(),
             warn: g.warn.as_ref().map(|w| w.0.clone()),
-            smart: smart::assess(model, g),
+            smart: smart::Smart { achievable: out.achievable.verdict.clone(), ..smart::assess(model, g) },
+            achievability: out.achievable.clone(),
             results,
         });
     }

@@ -123,6 +123,8 @@ pub struct GoalReport {
     pub warn: Option<String>,
     /// SMART letters.
     pub smart: Smart,
+    /// The numbers behind the achievability verdict.
+    pub achievability: crate::eval::Achievable,
     /// Results ordered by group values, then period.
     pub results: Vec<ResultRow>,
 }

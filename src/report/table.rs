@@ -78,7 +78,8 @@ pub fn render(r: &Report, color: bool) -> String {
         let mut groups: Vec<String> = Vec::new();
         for v in &k.values {
             let g = group_label(&v.group);
-            if !groups.contains(&g) {
+            // Groups with no value in the periods shown would print an empty row.
+            if !groups.contains(&g) && shown.contains(&v.period.as_str()) {
                 groups.push(g);
             }
         }
