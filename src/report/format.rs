@@ -57,7 +57,7 @@ pub fn format_value(v: Option<f64>, unit: &Unit) -> String {
                 format!("{sign}{sym}{body}")
             }
         }
-        Unit::Count => compact(v),
+        Unit::Count => compact(v.round()),
         Unit::Seconds => {
             if v.abs() >= 3600.0 {
                 format!("{:.1}h", v / 3600.0)

@@ -161,7 +161,7 @@ pub fn render(r: &Report, color: bool) -> String {
             let _ = writeln!(out, "{}", line.trim_end());
         }
         if g.results.is_empty() {
-            let _ = writeln!(out, "    (nothing to judge yet)");
+            let _ = writeln!(out, "    (no period of its window has started by {}, or none is in the periods selected)", r.as_of);
         }
     }
     let _ = writeln!(out);
