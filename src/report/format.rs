@@ -35,6 +35,23 @@ fn compact(v: f64) -> String {
     }
 }
 
+/// Formats a value in its unit, short enough for a table cell (money over 10,000 is
+/// abbreviated: $121.3k).
+pub fn format_short(v: Option<f64>, unit: &Unit) -> String {
+    match (v, unit) {
+        (Some(x), Unit::Currency(_)) if x.abs() >= 1e4 => {
+            let full = format_value(Some(1.0), unit);
+            let c = compact(x.abs());
+            let sign = if x < 0.0 { "-" } else { "" };
+            match full.strip_suffix("1.00") {
+                Some(sym) if !sym.is_empty() => format!("{sign}{sym}{c}"),
+                _ => format!("{sign}{c}{}", full.trim_start_matches("1.00")),
+            }
+        }
+        _ => format_value(v, unit),
+    }
+}
+
 /// Formats a value in its unit; `—` for null.
 pub fn format_value(v: Option<f64>, unit: &Unit) -> String {
     let Some(v) = v else { return "—".to_string() };
@@ -85,5 +102,8 @@ mod tests {
         assert_eq!(format_value(Some(950.0), &Unit::Count), "950");
         assert_eq!(format_value(None, &Unit::Count), "—");
         assert_eq!(format_value(Some(-1234567.0), &Unit::Currency("EUR".into())), "-€1,234,567.00");
+        assert_eq!(format_short(Some(121287.4), &Unit::Currency("USD".into())), "$121.3k");
+        assert_eq!(format_short(Some(121287.4), &Unit::Currency("CHF".into())), "121.3k CHF");
+        assert_eq!(format_short(Some(12.5), &Unit::Currency("USD".into())), "$12.50");
     }
 }

@@ -6,7 +6,7 @@ pub mod json;
 pub mod table;
 
 pub use build::build_report;
-pub use format::format_value;
+pub use format::{format_short, format_value};
 
 use crate::eval::smart::Smart;
 use serde::Serialize;

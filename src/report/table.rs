@@ -1,6 +1,6 @@
 //! The table report for a terminal: KPIs pivoted by period, goals with status.
 
-use super::{format_value, Report};
+use super::{format_short, Report};
 use crate::check::Unit;
 use std::fmt::Write;
 
@@ -91,7 +91,7 @@ pub fn render(r: &Report, color: bool) -> String {
                     .iter()
                     .find(|v| group_label(&v.group) == *g && v.period == *p)
                     .map(|v| {
-                        let s = format_value(v.value, &unit);
+                        let s = format_short(v.value, &unit);
                         if v.partial {
                             format!("{s}*")
                         } else {
@@ -142,26 +142,28 @@ pub fn render(r: &Report, color: bool) -> String {
         }
         for res in &g.results {
             let status = paint(&pad_right(res.status, 10), res.status, color);
-            let value = format_value(res.value, &unit);
-            let mut line = format!(
+            let value = format_short(res.value, &unit);
+            let line = format!(
                 "    {} {} {} {}",
                 status,
                 pad_right(&fit(&group_label(&res.group), 20), 20),
                 pad_right(&fit(&res.period, 22), 22),
                 pad_left(&value, 11)
             );
-            if let (Some(p), Some(e)) = (res.projected, res.expected_progress) {
-                let _ = write!(line, "  → {} ({:.0}% of time)", format_value(Some(p), &unit), e * 100.0);
-            }
-            if let Some(p) = res.progress {
-                let filled = (p.clamp(0.0, 1.0) * 10.0).round() as usize;
-                let _ =
-                    write!(line, " [{}{}] {:.0}%", "█".repeat(filled), "░".repeat(10 - filled), p * 100.0);
-            }
             let _ = writeln!(out, "{}", line.trim_end());
+            if let (Some(p), Some(e)) = (res.projected, res.expected_progress) {
+                let mut pace = format!("      projected {} at the end", format_short(Some(p), &unit));
+                if let Some(pr) = res.progress {
+                    let filled = (pr.clamp(0.0, 1.0) * 10.0).round() as usize;
+                    let bar = format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled));
+                    let _ = write!(pace, " · [{bar}] {:.0}% of the way", pr * 100.0);
+                }
+                let _ = write!(pace, " · {:.0}% of the time gone", e * 100.0);
+                let _ = writeln!(out, "{pace}");
+            }
         }
         if g.results.is_empty() {
-            let _ = writeln!(out, "    (no period of its window has started by {}, or none is in the periods selected)", r.as_of);
+            let _ = writeln!(out, "    (no period started by {}, or none in the periods selected)", r.as_of);
         }
     }
     let _ = writeln!(out);
