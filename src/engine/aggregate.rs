@@ -1,99 +1,487 @@
 //! The aggregate kernels: one streaming pass over a dataset computes every aggregate of
-//! every query of its plan. Row expressions and filters are evaluated column-wise per batch.
+//! every query of its plan.
+//!
+//! Per batch, each distinct row expression and filter is evaluated once, column-wise; then
+//! per query each row gets its group slot (dimension ids and period packed into one
+//! integer key), and each aggregate runs one tight loop over the batch updating its
+//! per-slot state, held in flat vectors (struct of arrays).
 
-use super::batch::{Batch, ColumnData, Dictionary, NULL_ID};
+use super::batch::{Batch, ColumnData, Dictionary, NULL_HASH, NULL_ID};
 use super::source::{Scan, ScanStats};
 use crate::calendar::Grain;
 use crate::check::{AggFn, Const, RowExpr, ScalarFn};
 use crate::diagnostic::Diagnostic;
-use crate::plan::{AggRow, Bucketing, DatasetPlan};
+use crate::plan::{AggRow, Bucketing, DatasetPlan, Query};
 use crate::syntax::ast::{BinOp, UnaryOp};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for integer keys (the keys are ours, not an attacker's: group ids and
+/// value hashes).
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(26);
+    }
+    #[inline]
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    #[inline]
+    fn write_u128(&mut self, x: u128) {
+        self.write_u64(x as u64);
+        self.write_u64((x >> 64) as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+}
+
+/// A hash map with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+/// A hash set with [`FastHasher`].
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
+
+/// A row that belongs to no group of the query (after `--as-of`, outside every range).
+const SKIP: u32 = u32::MAX;
+/// The null of a three-valued boolean (0 false, 1 true).
+const NB: u8 = 2;
+/// Up to this many dimensions, a group's key is packed into one `u128` with its period.
+const PACKED_DIMS: usize = 3;
 
 /// Values of a row expression over a batch.
-enum Vals {
+enum Vals<'a> {
     /// Numbers (and dates as day numbers); NaN = null.
-    Num(Vec<f64>),
+    Num(Cow<'a, [f64]>),
     /// 0 false, 1 true, 2 null.
-    Bool(Vec<u8>),
+    Bool(Cow<'a, [u8]>),
     /// Text ids of column `col`'s dictionary.
-    Text(Vec<u32>, usize),
+    Text(Cow<'a, [u32]>, usize),
+    /// Hashes of text values.
+    Hash(Cow<'a, [u64]>),
     /// A constant text.
     ConstText(String),
     /// All null.
     Null,
 }
 
-const NB: u8 = 2;
-
-#[derive(Debug, Clone)]
-enum State {
-    Sum { s: f64, any: bool },
-    Avg { s: f64, n: u64 },
-    Min(f64),
-    Max(f64),
-    Count(u64),
-    Distinct(HashSet<u64>),
-    First { t: i32, v: f64 },
-    Last { t: i32, v: f64 },
-    Values(Vec<f64>),
-}
-
-impl State {
-    fn new(f: AggFn) -> State {
-        match f {
-            AggFn::Sum => State::Sum { s: 0.0, any: false },
-            AggFn::Avg => State::Avg { s: 0.0, n: 0 },
-            AggFn::Min => State::Min(f64::NAN),
-            AggFn::Max => State::Max(f64::NAN),
-            AggFn::Count => State::Count(0),
-            AggFn::CountDistinct => State::Distinct(HashSet::new()),
-            AggFn::First => State::First { t: i32::MAX, v: f64::NAN },
-            AggFn::Last => State::Last { t: i32::MIN, v: f64::NAN },
-            AggFn::Median | AggFn::Percentile => State::Values(Vec::new()),
+impl Vals<'_> {
+    fn to_num(&self, n: usize) -> Cow<'_, [f64]> {
+        match self {
+            Vals::Num(x) => Cow::Borrowed(x.as_ref()),
+            Vals::Bool(b) => {
+                Cow::Owned(b.iter().map(|&x| if x == NB { f64::NAN } else { x as f64 }).collect())
+            }
+            _ => Cow::Owned(vec![f64::NAN; n]),
         }
     }
 
-    fn finish(&mut self, param: f64) -> f64 {
+    fn to_bool(&self, n: usize) -> Cow<'_, [u8]> {
         match self {
-            State::Sum { s, any } => {
-                if *any {
-                    *s
+            Vals::Bool(b) => Cow::Borrowed(b.as_ref()),
+            Vals::Num(x) => {
+                Cow::Owned(x.iter().map(|v| if v.is_nan() { NB } else { u8::from(*v != 0.0) }).collect())
+            }
+            _ => Cow::Owned(vec![NB; n]),
+        }
+    }
+
+    fn is_null(&self, r: usize) -> bool {
+        match self {
+            Vals::Num(x) => x[r].is_nan(),
+            Vals::Bool(b) => b[r] == NB,
+            Vals::Text(ids, _) => ids[r] == NULL_ID,
+            Vals::Hash(h) => h[r] == NULL_HASH,
+            Vals::ConstText(_) => false,
+            Vals::Null => true,
+        }
+    }
+
+    /// A key identifying the value for distinct counting (None for null).
+    #[inline]
+    fn distinct_key(&self, r: usize) -> Option<u64> {
+        match self {
+            Vals::Num(x) => {
+                let v = x[r];
+                (!v.is_nan()).then(|| if v == 0.0 { 0 } else { v.to_bits() })
+            }
+            Vals::Bool(b) => (b[r] != NB).then_some(b[r] as u64),
+            Vals::Text(ids, _) => (ids[r] != NULL_ID).then_some(ids[r] as u64),
+            Vals::Hash(h) => (h[r] != NULL_HASH).then_some(h[r]),
+            Vals::ConstText(_) => Some(0),
+            Vals::Null => None,
+        }
+    }
+}
+
+/// The state of one aggregate over every slot of a query, as flat vectors.
+enum AggAcc {
+    Sum { s: Vec<f64>, any: Vec<bool> },
+    Avg { s: Vec<f64>, n: Vec<u64> },
+    Min(Vec<f64>),
+    Max(Vec<f64>),
+    Count(Vec<u64>),
+    Distinct(Vec<FastSet<u64>>),
+    First { t: Vec<i32>, v: Vec<f64> },
+    Last { t: Vec<i32>, v: Vec<f64> },
+    Values(Vec<Vec<f64>>),
+}
+
+impl AggAcc {
+    fn new(f: AggFn) -> AggAcc {
+        match f {
+            AggFn::Sum => AggAcc::Sum { s: Vec::new(), any: Vec::new() },
+            AggFn::Avg => AggAcc::Avg { s: Vec::new(), n: Vec::new() },
+            AggFn::Min => AggAcc::Min(Vec::new()),
+            AggFn::Max => AggAcc::Max(Vec::new()),
+            AggFn::Count => AggAcc::Count(Vec::new()),
+            AggFn::CountDistinct => AggAcc::Distinct(Vec::new()),
+            AggFn::First => AggAcc::First { t: Vec::new(), v: Vec::new() },
+            AggFn::Last => AggAcc::Last { t: Vec::new(), v: Vec::new() },
+            AggFn::Median | AggFn::Percentile => AggAcc::Values(Vec::new()),
+        }
+    }
+
+    /// Adds one empty slot.
+    fn push_slot(&mut self) {
+        match self {
+            AggAcc::Sum { s, any } => {
+                s.push(0.0);
+                any.push(false);
+            }
+            AggAcc::Avg { s, n } => {
+                s.push(0.0);
+                n.push(0);
+            }
+            AggAcc::Min(v) | AggAcc::Max(v) => v.push(f64::NAN),
+            AggAcc::Count(c) => c.push(0),
+            AggAcc::Distinct(d) => d.push(FastSet::default()),
+            AggAcc::First { t, v } => {
+                t.push(i32::MAX);
+                v.push(f64::NAN);
+            }
+            AggAcc::Last { t, v } => {
+                t.push(i32::MIN);
+                v.push(f64::NAN);
+            }
+            AggAcc::Values(v) => v.push(Vec::new()),
+        }
+    }
+
+    /// The final value of a slot (NaN = null).
+    fn finish(&mut self, slot: usize, param: f64) -> f64 {
+        match self {
+            AggAcc::Sum { s, any } => {
+                if any[slot] {
+                    s[slot]
                 } else {
                     f64::NAN
                 }
             }
-            State::Avg { s, n } => {
-                if *n > 0 {
-                    *s / *n as f64
+            AggAcc::Avg { s, n } => {
+                if n[slot] > 0 {
+                    s[slot] / n[slot] as f64
                 } else {
                     f64::NAN
                 }
             }
-            State::Min(v) | State::Max(v) => *v,
-            State::Count(n) => *n as f64,
-            State::Distinct(set) => set.len() as f64,
-            State::First { v, .. } | State::Last { v, .. } => *v,
-            State::Values(vs) => {
+            AggAcc::Min(v) | AggAcc::Max(v) => v[slot],
+            AggAcc::Count(c) => c[slot] as f64,
+            AggAcc::Distinct(d) => d[slot].len() as f64,
+            AggAcc::First { v, .. } | AggAcc::Last { v, .. } => v[slot],
+            AggAcc::Values(all) => {
+                let vs = &mut all[slot];
                 if vs.is_empty() {
                     return f64::NAN;
                 }
                 vs.sort_by(|a, b| a.total_cmp(b));
+                // Linear interpolation between the closest ranks (SQL's percentile_cont).
                 let pos = param * (vs.len() - 1) as f64;
                 let lo = pos.floor() as usize;
                 let hi = pos.ceil() as usize;
-                let frac = pos - lo as f64;
-                vs[lo] + (vs[hi] - vs[lo]) * frac
+                vs[lo] + (vs[hi] - vs[lo]) * (pos - lo as f64)
+            }
+        }
+    }
+
+    /// Updates every slot from one batch: `slots[r]` is row r's slot or [`SKIP`].
+    fn update(&mut self, slots: &[u32], arg: Option<&Vals>, filter: Option<&[u8]>, time: &[i32], n: usize) {
+        let keep = |r: usize| slots[r] != SKIP && filter.is_none_or(|f| f[r] == 1);
+        match self {
+            AggAcc::Count(c) => match arg {
+                None => {
+                    for r in 0..n {
+                        if keep(r) {
+                            c[slots[r] as usize] += 1;
+                        }
+                    }
+                }
+                Some(a) => {
+                    for r in 0..n {
+                        if keep(r) && !a.is_null(r) {
+                            c[slots[r] as usize] += 1;
+                        }
+                    }
+                }
+            },
+            AggAcc::Distinct(d) => {
+                if let Some(a) = arg {
+                    for r in 0..n {
+                        if keep(r) {
+                            if let Some(k) = a.distinct_key(r) {
+                                d[slots[r] as usize].insert(k);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                let Some(a) = arg else { return };
+                let x = a.to_num(n);
+                let x = x.as_ref();
+                match self {
+                    AggAcc::Sum { s, any } => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                s[i] += x[r];
+                                any[i] = true;
+                            }
+                        }
+                    }
+                    AggAcc::Avg { s, n: cnt } => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                s[i] += x[r];
+                                cnt[i] += 1;
+                            }
+                        }
+                    }
+                    AggAcc::Min(m) => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                if m[i].is_nan() || x[r] < m[i] {
+                                    m[i] = x[r];
+                                }
+                            }
+                        }
+                    }
+                    AggAcc::Max(m) => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                if m[i].is_nan() || x[r] > m[i] {
+                                    m[i] = x[r];
+                                }
+                            }
+                        }
+                    }
+                    // The earliest non-null value; among rows of the same day, the first read.
+                    AggAcc::First { t, v } => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                if time[r] < t[i] {
+                                    t[i] = time[r];
+                                    v[i] = x[r];
+                                }
+                            }
+                        }
+                    }
+                    // The latest non-null value; among rows of the same day, the last read.
+                    AggAcc::Last { t, v } => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                let i = slots[r] as usize;
+                                if time[r] >= t[i] {
+                                    t[i] = time[r];
+                                    v[i] = x[r];
+                                }
+                            }
+                        }
+                    }
+                    AggAcc::Values(vs) => {
+                        for r in 0..n {
+                            if keep(r) && !x[r].is_nan() {
+                                vs[slots[r] as usize].push(x[r]);
+                            }
+                        }
+                    }
+                    AggAcc::Count(_) | AggAcc::Distinct(_) => {}
+                }
             }
         }
     }
 }
 
-struct QueryState {
-    slots: HashMap<Vec<u32>, usize>,
-    keys: Vec<Vec<u32>>,
+/// How rows of a query fall into periods.
+enum Bucketer {
+    /// Calendar periods; caches the last day seen (rows often come sorted by date).
+    Grain { grain: Grain, last_day: i32, last_period: i32 },
+    /// Disjoint ranges, sorted: a row falls in at most one.
+    Disjoint(Vec<(i32, i32, i32)>),
+    /// Overlapping ranges: a row may fall in several (one pass per range).
+    Overlapping(Vec<(i32, i32)>),
+}
+
+impl Bucketer {
+    fn new(b: &Bucketing) -> Bucketer {
+        match b {
+            Bucketing::Grain(g) => Bucketer::Grain { grain: *g, last_day: i32::MIN, last_period: 0 },
+            Bucketing::Ranges(rs) => {
+                let mut sorted: Vec<(i32, i32, i32)> =
+                    rs.iter().enumerate().map(|(i, r)| (r.start, r.end, i as i32)).collect();
+                sorted.sort_unstable();
+                if sorted.windows(2).all(|w| w[0].1 < w[1].0) {
+                    Bucketer::Disjoint(sorted)
+                } else {
+                    Bucketer::Overlapping(rs.iter().map(|r| (r.start, r.end)).collect())
+                }
+            }
+        }
+    }
+
+    fn passes(&self) -> usize {
+        match self {
+            Bucketer::Overlapping(rs) => rs.len(),
+            _ => 1,
+        }
+    }
+
+    /// The period of `day` in pass `pass`, if any.
+    #[inline]
+    fn period(&mut self, day: i32, pass: usize) -> Option<i32> {
+        match self {
+            Bucketer::Grain { grain, last_day, last_period } => {
+                if day != *last_day {
+                    *last_day = day;
+                    *last_period = grain.period_of(day);
+                }
+                Some(*last_period)
+            }
+            Bucketer::Disjoint(rs) => {
+                let i = rs.partition_point(|r| r.1 < day);
+                rs.get(i).filter(|r| r.0 <= day).map(|r| r.2)
+            }
+            Bucketer::Overlapping(rs) => {
+                let (s, e) = rs[pass];
+                (day >= s && day <= e).then_some(pass as i32)
+            }
+        }
+    }
+}
+
+/// Accumulates one query.
+struct QueryAcc {
+    map: FastMap<u128, u32>,
+    keys: Vec<u128>,
+    /// For more than [`PACKED_DIMS`] dimensions: the combinations, interned.
+    combos: FastMap<Vec<u32>, u32>,
+    combo_list: Vec<Vec<u32>>,
     rows: Vec<u64>,
-    states: Vec<State>,
+    aggs: Vec<AggAcc>,
+    bucketer: Bucketer,
+    slots: Vec<u32>,
+}
+
+impl QueryAcc {
+    fn new(q: &Query, plan: &DatasetPlan) -> QueryAcc {
+        QueryAcc {
+            map: FastMap::default(),
+            keys: Vec::new(),
+            combos: FastMap::default(),
+            combo_list: Vec::new(),
+            rows: Vec::new(),
+            aggs: q.aggs.iter().map(|&a| AggAcc::new(plan.aggs[a].func)).collect(),
+            bucketer: Bucketer::new(&q.buckets),
+            slots: Vec::with_capacity(super::batch::BATCH_ROWS),
+        }
+    }
+
+    fn dim_id(col: &ColumnData, r: usize) -> u32 {
+        match col {
+            ColumnData::Text(ids) => ids[r],
+            // Dimensions are always read as text (see `plan`); keep other kinds total.
+            ColumnData::Number(v) => v[r].to_bits() as u32,
+            ColumnData::Hash(h) => h[r] as u32,
+        }
+    }
+
+    /// Computes each row's slot for one pass, creating slots for new groups.
+    fn assign(&mut self, q: &Query, batch: &Batch, as_of: i32, pass: usize, key_buf: &mut Vec<u32>) {
+        self.slots.clear();
+        let packed = q.dims.len() <= PACKED_DIMS;
+        for r in 0..batch.len {
+            let day = batch.time[r];
+            let period = if day > as_of { None } else { self.bucketer.period(day, pass) };
+            let Some(p) = period else {
+                self.slots.push(SKIP);
+                continue;
+            };
+            let mut key: u128 = (p as u32 as u128) << 96;
+            if packed {
+                for (k, &d) in q.dims.iter().enumerate() {
+                    key |= (Self::dim_id(&batch.columns[d], r) as u128) << (32 * k);
+                }
+            } else {
+                key_buf.clear();
+                key_buf.extend(q.dims.iter().map(|&d| Self::dim_id(&batch.columns[d], r)));
+                let combo = match self.combos.get(key_buf.as_slice()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = self.combo_list.len() as u32;
+                        self.combos.insert(key_buf.clone(), c);
+                        self.combo_list.push(key_buf.clone());
+                        c
+                    }
+                };
+                key |= combo as u128;
+            }
+            let slot = match self.map.get(&key) {
+                Some(&s) => s,
+                None => {
+                    let s = self.keys.len() as u32;
+                    self.map.insert(key, s);
+                    self.keys.push(key);
+                    self.rows.push(0);
+                    self.aggs.iter_mut().for_each(AggAcc::push_slot);
+                    s
+                }
+            };
+            self.rows[slot as usize] += 1;
+            self.slots.push(slot);
+        }
+    }
+
+    /// The dimension ids of a slot's key.
+    fn dims_of(&self, key: u128, ndims: usize) -> Vec<u32> {
+        if ndims <= PACKED_DIMS {
+            (0..ndims).map(|k| (key >> (32 * k)) as u32).collect()
+        } else {
+            self.combo_list.get(key as u32 as usize).cloned().unwrap_or_default()
+        }
+    }
 }
 
 /// Scans one dataset and computes every query of its plan.
@@ -105,183 +493,78 @@ pub fn scan_dataset(
     let Some(req) = &plan.read else {
         return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), ScanStats::default()));
     };
-    let mut qstates: Vec<QueryState> = plan
-        .queries
-        .iter()
-        .map(|_| QueryState { slots: HashMap::new(), keys: Vec::new(), rows: Vec::new(), states: Vec::new() })
-        .collect();
-    let mut last_dicts: Vec<Dictionary> = Vec::new();
-    let mut key = Vec::new();
-    let mut periods: Vec<i32> = Vec::new();
+    let mut accs: Vec<QueryAcc> = plan.queries.iter().map(|q| QueryAcc::new(q, plan)).collect();
+    // Only the dictionaries of grouping columns are needed after the scan; they are small.
+    let dim_cols: Vec<usize> = {
+        let mut v: Vec<usize> = plan.queries.iter().flat_map(|q| q.dims.iter().copied()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut dim_dicts: Vec<Dictionary> = Vec::new();
+    let mut key_buf = Vec::new();
     let stats = scanner.scan(req, &mut |batch: &Batch, dicts: &[Dictionary]| {
-        // Evaluate each aggregate's argument and filter once per batch.
-        let mut args: Vec<Option<Vals>> = Vec::with_capacity(plan.aggs.len());
-        let mut filters: Vec<Option<Vec<u8>>> = Vec::with_capacity(plan.aggs.len());
-        for a in &plan.aggs {
-            args.push(a.arg.as_ref().map(|e| eval_rows(e, batch, dicts)));
-            filters.push(a.filter.as_ref().map(|f| to_bool(eval_rows(f, batch, dicts), batch.len)));
-        }
-        for (q, qs) in plan.queries.iter().zip(qstates.iter_mut()) {
-            for row in 0..batch.len {
-                let day = batch.time[row];
-                if day > as_of {
-                    continue;
+        let n = batch.len;
+        let args: Vec<Option<Vals>> =
+            plan.aggs.iter().map(|a| a.arg.as_ref().map(|e| eval_rows(e, batch, dicts))).collect();
+        let filters: Vec<Option<Vec<u8>>> = plan
+            .aggs
+            .iter()
+            .map(|a| a.filter.as_ref().map(|f| eval_rows(f, batch, dicts).to_bool(n).into_owned()))
+            .collect();
+        for (q, acc) in plan.queries.iter().zip(accs.iter_mut()) {
+            for pass in 0..acc.bucketer.passes() {
+                acc.assign(q, batch, as_of, pass, &mut key_buf);
+                let slots = std::mem::take(&mut acc.slots);
+                for (j, &ai) in q.aggs.iter().enumerate() {
+                    acc.aggs[j].update(&slots, args[ai].as_ref(), filters[ai].as_deref(), &batch.time, n);
                 }
-                periods.clear();
-                match &q.buckets {
-                    Bucketing::Grain(g) => periods.push(period(*g, day)),
-                    Bucketing::Ranges(rs) => {
-                        for (i, r) in rs.iter().enumerate() {
-                            if day >= r.start && day <= r.end {
-                                periods.push(i as i32);
-                            }
-                        }
-                    }
-                }
-                for &p in &periods {
-                    key.clear();
-                    for &d in &q.dims {
-                        key.push(match &batch.columns[d] {
-                            ColumnData::Text(ids) => ids[row],
-                            ColumnData::Number(v) => v[row].to_bits() as u32,
-                        });
-                    }
-                    key.push(p as u32);
-                    let slot = match qs.slots.get(key.as_slice()) {
-                        Some(&s) => s,
-                        None => {
-                            let s = qs.keys.len();
-                            qs.slots.insert(key.clone(), s);
-                            qs.keys.push(key.clone());
-                            qs.rows.push(0);
-                            for &ai in &q.aggs {
-                                qs.states.push(State::new(plan.aggs[ai].func));
-                            }
-                            s
-                        }
-                    };
-                    qs.rows[slot] += 1;
-                    let base = slot * q.aggs.len();
-                    for (j, &ai) in q.aggs.iter().enumerate() {
-                        if let Some(f) = &filters[ai] {
-                            if f[row] != 1 {
-                                continue;
-                            }
-                        }
-                        update(&mut qs.states[base + j], args[ai].as_ref(), row, day);
-                    }
-                }
+                acc.slots = slots;
             }
         }
-        if last_dicts.len() != dicts.len() || dicts.iter().zip(&last_dicts).any(|(a, b)| a.len() != b.len()) {
-            last_dicts = dicts.to_vec();
+        let grown = dim_dicts.len() != dicts.len()
+            || dim_cols
+                .iter()
+                .any(|&c| dicts.get(c).map(Dictionary::len) != dim_dicts.get(c).map(Dictionary::len));
+        if grown {
+            dim_dicts = dicts
+                .iter()
+                .enumerate()
+                .map(|(i, d)| if dim_cols.contains(&i) { d.clone() } else { Dictionary::default() })
+                .collect();
         }
         Ok(())
     })?;
     let mut out = Vec::new();
-    for (q, mut qs) in plan.queries.iter().zip(qstates) {
-        let n = q.aggs.len();
-        let mut rows = Vec::with_capacity(qs.keys.len());
-        for (slot, k) in qs.keys.iter().enumerate() {
+    for (q, mut acc) in plan.queries.iter().zip(accs) {
+        let mut rows = Vec::with_capacity(acc.keys.len());
+        for slot in 0..acc.keys.len() {
+            let k = acc.keys[slot];
+            let ids = acc.dims_of(k, q.dims.len());
             let key = q
                 .dims
                 .iter()
-                .zip(k.iter())
-                .map(|(&d, &id)| {
+                .zip(ids)
+                .map(|(&d, id)| {
                     if id == NULL_ID {
                         None
                     } else {
-                        last_dicts.get(d).and_then(|dict| dict.get(id)).map(str::to_string)
+                        dim_dicts.get(d).and_then(|dict| dict.get(id)).map(str::to_string)
                     }
                 })
                 .collect();
-            let period = *k.last().unwrap_or(&0) as i32;
-            let values = (0..n).map(|j| qs.states[slot * n + j].finish(plan.aggs[q.aggs[j]].param)).collect();
-            rows.push(AggRow { key, period, rows: qs.rows[slot], values });
+            let period = (k >> 96) as u32 as i32;
+            let values = acc
+                .aggs
+                .iter_mut()
+                .zip(&q.aggs)
+                .map(|(a, &ai)| a.finish(slot, plan.aggs[ai].param))
+                .collect();
+            rows.push(AggRow { key, period, rows: acc.rows[slot], values });
         }
-        qs.states.clear();
         out.push(rows);
     }
     Ok((out, stats))
-}
-
-#[inline]
-fn period(g: Grain, day: i32) -> i32 {
-    g.period_of(day)
-}
-
-fn update(st: &mut State, arg: Option<&Vals>, row: usize, day: i32) {
-    let (num, distinct_key): (f64, Option<u64>) = match arg {
-        None => (0.0, None),
-        Some(Vals::Num(v)) => {
-            let x = v[row];
-            (x, (!x.is_nan()).then(|| if x == 0.0 { 0 } else { x.to_bits() }))
-        }
-        Some(Vals::Bool(v)) => {
-            let b = v[row];
-            (if b == NB { f64::NAN } else { b as f64 }, (b != NB).then_some(b as u64))
-        }
-        Some(Vals::Text(ids, _)) => {
-            let id = ids[row];
-            (if id == NULL_ID { f64::NAN } else { 0.0 }, (id != NULL_ID).then_some(id as u64))
-        }
-        Some(Vals::ConstText(_)) => (0.0, Some(0)),
-        Some(Vals::Null) => (f64::NAN, None),
-    };
-    let is_null = arg.is_some() && num.is_nan();
-    match st {
-        State::Count(n) => {
-            if !is_null {
-                *n += 1;
-            }
-        }
-        State::Distinct(set) => {
-            if let Some(k) = distinct_key {
-                set.insert(k);
-            }
-        }
-        _ if is_null => {}
-        State::Sum { s, any } => {
-            *s += num;
-            *any = true;
-        }
-        State::Avg { s, n } => {
-            *s += num;
-            *n += 1;
-        }
-        State::Min(m) => {
-            if m.is_nan() || num < *m {
-                *m = num;
-            }
-        }
-        State::Max(m) => {
-            if m.is_nan() || num > *m {
-                *m = num;
-            }
-        }
-        State::First { t, v } => {
-            if day < *t {
-                *t = day;
-                *v = num;
-            }
-        }
-        State::Last { t, v } => {
-            if day >= *t {
-                *t = day;
-                *v = num;
-            }
-        }
-        State::Values(vs) => vs.push(num),
-    }
-}
-
-fn to_bool(v: Vals, n: usize) -> Vec<u8> {
-    match v {
-        Vals::Bool(b) => b,
-        Vals::Null => vec![NB; n],
-        Vals::Num(x) => x.iter().map(|v| if v.is_nan() { NB } else { u8::from(*v != 0.0) }).collect(),
-        _ => vec![NB; n],
-    }
 }
 
 fn text_of<'a>(v: &'a Vals, row: usize, dicts: &'a [Dictionary]) -> Option<&'a str> {
@@ -299,21 +582,13 @@ fn text_of<'a>(v: &'a Vals, row: usize, dicts: &'a [Dictionary]) -> Option<&'a s
     }
 }
 
-fn const_vals(c: &Const, n: usize) -> Vals {
+fn const_vals(c: &Const, n: usize) -> Vals<'static> {
     match c {
-        Const::Number(x) => Vals::Num(vec![*x; n]),
-        Const::Date(d) => Vals::Num(vec![*d as f64; n]),
-        Const::Bool(b) => Vals::Bool(vec![u8::from(*b); n]),
+        Const::Number(x) => Vals::Num(Cow::Owned(vec![*x; n])),
+        Const::Date(d) => Vals::Num(Cow::Owned(vec![*d as f64; n])),
+        Const::Bool(b) => Vals::Bool(Cow::Owned(vec![u8::from(*b); n])),
         Const::Text(s) => Vals::ConstText(s.clone()),
         Const::Null => Vals::Null,
-    }
-}
-
-fn num_vec(v: Vals, n: usize) -> Vec<f64> {
-    match v {
-        Vals::Num(x) => x,
-        Vals::Bool(b) => b.iter().map(|&x| if x == NB { f64::NAN } else { x as f64 }).collect(),
-        _ => vec![f64::NAN; n],
     }
 }
 
@@ -335,18 +610,21 @@ fn compare(op: BinOp, a: &Vals, b: &Vals, n: usize, dicts: &[Dictionary]) -> Vec
         (Vals::Null, _) | (_, Vals::Null) => vec![NB; n],
         (Vals::Num(x), Vals::Num(y)) => x
             .iter()
-            .zip(y)
+            .zip(y.iter())
             .map(|(p, q)| match p.partial_cmp(q) {
                 Some(o) => test(o),
                 None => NB,
             })
             .collect(),
-        (Vals::Bool(x), Vals::Bool(y)) => {
-            x.iter().zip(y).map(|(&p, &q)| if p == NB || q == NB { NB } else { test(p.cmp(&q)) }).collect()
-        }
+        (Vals::Bool(x), Vals::Bool(y)) => x
+            .iter()
+            .zip(y.iter())
+            .map(|(&p, &q)| if p == NB || q == NB { NB } else { test(p.cmp(&q)) })
+            .collect(),
         (Vals::Text(ids, c), Vals::ConstText(s)) | (Vals::ConstText(s), Vals::Text(ids, c))
             if matches!(op, BinOp::Eq | BinOp::Ne) =>
         {
+            // Compare ids: the constant is looked up once per batch.
             let want = dicts.get(*c).and_then(|d| d.lookup(s));
             ids.iter()
                 .map(|&id| {
@@ -368,36 +646,34 @@ fn compare(op: BinOp, a: &Vals, b: &Vals, n: usize, dicts: &[Dictionary]) -> Vec
     }
 }
 
-fn eval_rows(e: &RowExpr, batch: &Batch, dicts: &[Dictionary]) -> Vals {
+fn eval_rows<'a>(e: &RowExpr, batch: &'a Batch, dicts: &[Dictionary]) -> Vals<'a> {
     let n = batch.len;
     match e {
         RowExpr::Column(i, _) => match &batch.columns[*i] {
-            ColumnData::Number(v) => Vals::Num(v.clone()),
-            ColumnData::Text(ids) => Vals::Text(ids.clone(), *i),
+            ColumnData::Number(v) => Vals::Num(Cow::Borrowed(v)),
+            ColumnData::Text(ids) => Vals::Text(Cow::Borrowed(ids), *i),
+            ColumnData::Hash(h) => Vals::Hash(Cow::Borrowed(h)),
         },
-        RowExpr::Time => Vals::Num(batch.time.iter().map(|&d| d as f64).collect()),
+        RowExpr::Time => Vals::Num(Cow::Owned(batch.time.iter().map(|&d| d as f64).collect())),
         RowExpr::Const(c) => const_vals(c, n),
         RowExpr::Unary(UnaryOp::Neg, x) => {
-            Vals::Num(num_vec(eval_rows(x, batch, dicts), n).into_iter().map(|v| -v).collect())
+            Vals::Num(Cow::Owned(eval_rows(x, batch, dicts).to_num(n).iter().map(|v| -v).collect()))
         }
-        RowExpr::Unary(UnaryOp::Not, x) => Vals::Bool(
-            to_bool(eval_rows(x, batch, dicts), n)
-                .into_iter()
-                .map(|b| if b == NB { NB } else { 1 - b })
-                .collect(),
-        ),
+        RowExpr::Unary(UnaryOp::Not, x) => Vals::Bool(Cow::Owned(
+            eval_rows(x, batch, dicts).to_bool(n).iter().map(|&b| if b == NB { NB } else { 1 - b }).collect(),
+        )),
         RowExpr::Binary(op, a, b) => {
             let (va, vb) = (eval_rows(a, batch, dicts), eval_rows(b, batch, dicts));
             match op {
                 BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                    let (x, y) = (num_vec(va, n), num_vec(vb, n));
-                    Vals::Num(x.iter().zip(&y).map(|(&p, &q)| arith(*op, p, q)).collect())
+                    let (x, y) = (va.to_num(n), vb.to_num(n));
+                    Vals::Num(Cow::Owned(x.iter().zip(y.iter()).map(|(&p, &q)| arith(*op, p, q)).collect()))
                 }
                 BinOp::And | BinOp::Or => {
-                    let (x, y) = (to_bool(va, n), to_bool(vb, n));
-                    Vals::Bool(x.iter().zip(&y).map(|(&p, &q)| logic(*op, p, q)).collect())
+                    let (x, y) = (va.to_bool(n), vb.to_bool(n));
+                    Vals::Bool(Cow::Owned(x.iter().zip(y.iter()).map(|(&p, &q)| logic(*op, p, q)).collect()))
                 }
-                _ => Vals::Bool(compare(*op, &va, &vb, n, dicts)),
+                _ => Vals::Bool(Cow::Owned(compare(*op, &va, &vb, n, dicts))),
             }
         }
         RowExpr::In(x, list, negated) => {
@@ -413,13 +689,13 @@ fn eval_rows(e: &RowExpr, batch: &Batch, dicts: &[Dictionary]) -> Vals {
             if *negated {
                 acc.iter_mut().for_each(|b| *b = if *b == NB { NB } else { 1 - *b });
             }
-            Vals::Bool(acc)
+            Vals::Bool(Cow::Owned(acc))
         }
         RowExpr::Between(x, lo, hi, negated) => {
             let vx = eval_rows(x, batch, dicts);
             let ge = compare(BinOp::Ge, &vx, &eval_rows(lo, batch, dicts), n, dicts);
             let le = compare(BinOp::Le, &vx, &eval_rows(hi, batch, dicts), n, dicts);
-            Vals::Bool(
+            Vals::Bool(Cow::Owned(
                 ge.iter()
                     .zip(&le)
                     .map(|(&a, &b)| {
@@ -431,55 +707,74 @@ fn eval_rows(e: &RowExpr, batch: &Batch, dicts: &[Dictionary]) -> Vals {
                         }
                     })
                     .collect(),
-            )
+            ))
         }
         RowExpr::Call(f, args) => {
             let vals: Vec<Vals> = args.iter().map(|a| eval_rows(a, batch, dicts)).collect();
-            call_rows(*f, vals, n)
+            call_rows(*f, vals, n, dicts)
         }
     }
 }
 
-fn call_rows(f: ScalarFn, mut vals: Vec<Vals>, n: usize) -> Vals {
+fn call_rows<'a>(f: ScalarFn, vals: Vec<Vals<'a>>, n: usize, dicts: &[Dictionary]) -> Vals<'a> {
     match f {
         ScalarFn::If => {
-            let mut it = vals.drain(..);
-            let (c, a, b) = match (it.next(), it.next(), it.next()) {
-                (Some(c), Some(a), Some(b)) => (c, a, b),
-                _ => return Vals::Null,
-            };
-            let c = to_bool(c, n);
+            let mut it = vals.into_iter();
+            let (Some(c), Some(a), Some(b)) = (it.next(), it.next(), it.next()) else { return Vals::Null };
+            let c = c.to_bool(n);
             match (&a, &b) {
-                (Vals::Num(_) | Vals::Null, Vals::Num(_) | Vals::Null) => {
-                    let (x, y) = (num_vec(a, n), num_vec(b, n));
-                    Vals::Num((0..n).map(|r| if c[r] == 1 { x[r] } else { y[r] }).collect())
+                (Vals::Bool(_), _) | (_, Vals::Bool(_)) => {
+                    let (x, y) = (a.to_bool(n), b.to_bool(n));
+                    Vals::Bool(Cow::Owned((0..n).map(|r| if c[r] == 1 { x[r] } else { y[r] }).collect()))
                 }
-                (Vals::Bool(_) | Vals::Null, Vals::Bool(_) | Vals::Null) => {
-                    let (x, y) = (to_bool(a, n), to_bool(b, n));
-                    Vals::Bool((0..n).map(|r| if c[r] == 1 { x[r] } else { y[r] }).collect())
+                (Vals::Text(..) | Vals::ConstText(_), _) | (_, Vals::Text(..) | Vals::ConstText(_)) => {
+                    // A text result is only compared or counted: intern it by hash.
+                    Vals::Hash(Cow::Owned(
+                        (0..n)
+                            .map(|r| {
+                                let v = if c[r] == 1 { &a } else { &b };
+                                text_of(v, r, dicts)
+                                    .map_or(NULL_HASH, |s| super::batch::hash_bytes(s.as_bytes()))
+                            })
+                            .collect(),
+                    ))
                 }
                 _ => {
-                    // Text branches: materialise through the first dictionary-backed side.
-                    Vals::Null
+                    let (x, y) = (a.to_num(n), b.to_num(n));
+                    Vals::Num(Cow::Owned((0..n).map(|r| if c[r] == 1 { x[r] } else { y[r] }).collect()))
                 }
             }
         }
         ScalarFn::Coalesce => {
-            let mut nums: Vec<Vec<f64>> = Vec::new();
-            let all_num = vals.iter().all(|v| matches!(v, Vals::Num(_) | Vals::Null));
-            if !all_num {
-                return vals.into_iter().find(|v| !matches!(v, Vals::Null)).unwrap_or(Vals::Null);
+            if vals.iter().any(|v| matches!(v, Vals::Text(..) | Vals::ConstText(_))) {
+                return Vals::Hash(Cow::Owned(
+                    (0..n)
+                        .map(|r| {
+                            vals.iter()
+                                .find_map(|v| text_of(v, r, dicts))
+                                .map_or(NULL_HASH, |s| super::batch::hash_bytes(s.as_bytes()))
+                        })
+                        .collect(),
+                ));
             }
-            for v in vals {
-                nums.push(num_vec(v, n));
-            }
-            Vals::Num(
+            let nums: Vec<Cow<[f64]>> = vals.iter().map(|v| v.to_num(n)).collect();
+            Vals::Num(Cow::Owned(
                 (0..n).map(|r| nums.iter().map(|c| c[r]).find(|x| !x.is_nan()).unwrap_or(f64::NAN)).collect(),
-            )
+            ))
         }
         _ => {
-            let nums: Vec<Vec<f64>> = vals.into_iter().map(|v| num_vec(v, n)).collect();
-            Vals::Num((0..n).map(|r| scalar(f, &nums.iter().map(|c| c[r]).collect::<Vec<_>>())).collect())
+            let nums: Vec<Cow<[f64]>> = vals.iter().map(|v| v.to_num(n)).collect();
+            let mut row = vec![0.0; nums.len()];
+            Vals::Num(Cow::Owned(
+                (0..n)
+                    .map(|r| {
+                        for (slot, c) in row.iter_mut().zip(&nums) {
+                            *slot = c[r];
+                        }
+                        scalar(f, &row)
+                    })
+                    .collect(),
+            ))
         }
     }
 }

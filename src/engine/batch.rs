@@ -20,6 +20,45 @@ pub enum ColType {
     Number,
     /// Interned text; empty = null.
     Text,
+    /// Text kept only as a 64-bit hash of its bytes ([`hash_bytes`]): for columns that are
+    /// only counted distinct (post ids), so a million distinct values cost 8 bytes each
+    /// instead of an interned string.
+    Hash,
+}
+
+/// The hash of a null value in a [`ColType::Hash`] column.
+pub const NULL_HASH: u64 = u64::MAX;
+
+/// A 64-bit hash of a value's bytes for distinct counting (never [`NULL_HASH`]).
+///
+/// Two different values collide with probability about 2^-64 per pair: for 10 million
+/// distinct values the chance that a count is off by one is about 3 in a million.
+#[inline]
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = (b.len() as u64).wrapping_mul(K) ^ 0x2545_F491_4F6C_DD1D;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    // murmur3's finaliser spreads every input bit over the output.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    if h == NULL_HASH {
+        h - 1
+    } else {
+        h
+    }
 }
 
 /// One column's values in a batch.
@@ -29,6 +68,8 @@ pub enum ColumnData {
     Number(Vec<f64>),
     /// Dictionary ids; [`NULL_ID`] = null.
     Text(Vec<u32>),
+    /// Hashes of the values; [`NULL_HASH`] = null.
+    Hash(Vec<u64>),
 }
 
 impl ColumnData {
@@ -37,6 +78,7 @@ impl ColumnData {
         match ty {
             ColType::Number => ColumnData::Number(Vec::with_capacity(BATCH_ROWS)),
             ColType::Text => ColumnData::Text(Vec::with_capacity(BATCH_ROWS)),
+            ColType::Hash => ColumnData::Hash(Vec::with_capacity(BATCH_ROWS)),
         }
     }
 
@@ -45,6 +87,7 @@ impl ColumnData {
         match self {
             ColumnData::Number(v) => v.clear(),
             ColumnData::Text(v) => v.clear(),
+            ColumnData::Hash(v) => v.clear(),
         }
     }
 }

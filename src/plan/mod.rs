@@ -2,7 +2,8 @@
 //! they are needed at. Every backend turns a plan into the same aggregate table.
 
 use crate::calendar::{DateRange, Grain};
-use crate::check::{AggCall, Model};
+use crate::check::{AggCall, AggFn, Model, RowExpr};
+use crate::engine::batch::ColType;
 use crate::engine::source::{BadRowPolicy, ColumnRequest, FileFormat, ReadRequest};
 use std::collections::BTreeSet;
 
@@ -141,17 +142,35 @@ pub fn model_to_plan(
     // Columns: those the formulas read, then the dimensions the queries group by.
     for dp in &mut plan.datasets {
         let ds = &model.datasets[dp.dataset];
-        let mut columns: Vec<ColumnRequest> =
-            ds.columns.iter().map(|(n, t)| ColumnRequest { name: n.clone(), ty: *t }).collect();
+        // A text column that is only ever counted distinct is read as hashes, not interned.
+        let mut used_otherwise = vec![false; ds.columns.len()];
+        for a in &dp.aggs {
+            match (&a.func, &a.arg) {
+                (AggFn::CountDistinct, Some(RowExpr::Column(_, _))) => {}
+                (_, Some(e)) => mark_columns(e, &mut used_otherwise),
+                _ => {}
+            }
+            if let Some(f) = &a.filter {
+                mark_columns(f, &mut used_otherwise);
+            }
+        }
+        let mut columns: Vec<ColumnRequest> = ds
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (n, t))| {
+                let ty = if *t == ColType::Text && !used_otherwise[i] { ColType::Hash } else { *t };
+                ColumnRequest { name: n.clone(), ty }
+            })
+            .collect();
         for q in &mut dp.queries {
             q.dims = q
                 .dim_names
                 .iter()
-                .map(|d| match columns.iter().position(|c| &c.name == d) {
+                .map(|d| match columns.iter().position(|c| &c.name == d && c.ty == ColType::Text) {
                     Some(i) => i,
                     None => {
-                        columns
-                            .push(ColumnRequest { name: d.clone(), ty: crate::engine::batch::ColType::Text });
+                        columns.push(ColumnRequest { name: d.clone(), ty: ColType::Text });
                         columns.len() - 1
                     }
                 })
@@ -164,6 +183,32 @@ pub fn model_to_plan(
     }
     plan.datasets.sort_by_key(|d| d.dataset);
     plan
+}
+
+fn mark_columns(e: &RowExpr, used: &mut [bool]) {
+    match e {
+        RowExpr::Column(i, _) => {
+            if let Some(u) = used.get_mut(*i) {
+                *u = true;
+            }
+        }
+        RowExpr::Time | RowExpr::Const(_) => {}
+        RowExpr::Unary(_, x) => mark_columns(x, used),
+        RowExpr::Binary(_, a, b) => {
+            mark_columns(a, used);
+            mark_columns(b, used);
+        }
+        RowExpr::In(x, l, _) => {
+            mark_columns(x, used);
+            l.iter().for_each(|y| mark_columns(y, used));
+        }
+        RowExpr::Between(x, a, b, _) => {
+            mark_columns(x, used);
+            mark_columns(a, used);
+            mark_columns(b, used);
+        }
+        RowExpr::Call(_, args) => args.iter().for_each(|y| mark_columns(y, used)),
+    }
 }
 
 /// One row of the aggregate table: a group, a period, and the query's aggregate values.

@@ -7,7 +7,7 @@ use super::{
     Sink, MAX_RECORD_BYTES, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{ColType, ColumnData, NULL_ID};
+use crate::engine::batch::{hash_bytes, ColType, ColumnData, NULL_HASH, NULL_ID};
 use crate::engine::source::{ReadRequest, ScanStats, Sniff};
 use std::io::Read;
 use std::path::Path;
@@ -232,7 +232,7 @@ pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Res
             for (i, (c, &f)) in req.columns.iter().zip(&fields).enumerate() {
                 match c.ty {
                     ColType::Number => numbers[i] = parse_number(&rec[f]).ok_or(Fault::Number(f))?,
-                    ColType::Text => {
+                    ColType::Text | ColType::Hash => {
                         std::str::from_utf8(&rec[f]).map_err(|_| Fault::Utf8(f))?;
                     }
                 }
@@ -268,6 +268,10 @@ pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Res
                 ColumnData::Text(v) => {
                     let bytes = &rec[f];
                     v.push(if bytes.is_empty() { NULL_ID } else { out.dicts[i].intern(bytes) });
+                }
+                ColumnData::Hash(v) => {
+                    let bytes = &rec[f];
+                    v.push(if bytes.is_empty() { NULL_HASH } else { hash_bytes(bytes) });
                 }
             }
         }
