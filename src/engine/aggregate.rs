@@ -6,7 +6,7 @@
 //! integer key), and each aggregate runs one tight loop over the batch updating its
 //! per-slot state, held in flat vectors (struct of arrays).
 
-use super::batch::{Batch, ColumnData, Dictionary, NULL_HASH, NULL_ID};
+use super::batch::{hash_bytes, Batch, ColumnData, Dictionary, NULL_HASH, NULL_ID};
 use super::source::{Scan, ScanStats};
 use crate::calendar::Grain;
 use crate::check::{AggFn, Const, RowExpr, ScalarFn};
@@ -118,16 +118,21 @@ impl Vals<'_> {
 
     /// A key identifying the value for distinct counting (None for null).
     #[inline]
-    fn distinct_key(&self, r: usize) -> Option<u64> {
+    fn distinct_key(&self, r: usize, dicts: &[Dictionary]) -> Option<u64> {
         match self {
             Vals::Num(x) => {
                 let v = x[r];
                 (!v.is_nan()).then(|| if v == 0.0 { 0 } else { v.to_bits() })
             }
             Vals::Bool(b) => (b[r] != NB).then_some(b[r] as u64),
-            Vals::Text(ids, _) => (ids[r] != NULL_ID).then_some(ids[r] as u64),
+            // By the text's hash, not its id: ids differ between reader threads.
+            Vals::Text(ids, c) => {
+                let id = ids[r];
+                (id != NULL_ID)
+                    .then(|| dicts.get(*c).and_then(|d| d.get(id)).map_or(0, |s| hash_bytes(s.as_bytes())))
+            }
             Vals::Hash(h) => (h[r] != NULL_HASH).then_some(h[r]),
-            Vals::ConstText(_) => Some(0),
+            Vals::ConstText(s) => Some(hash_bytes(s.as_bytes())),
             Vals::Null => None,
         }
     }
@@ -187,6 +192,59 @@ impl AggAcc {
         }
     }
 
+    /// Folds slot `j` of `other` (a later part of the data) into slot `i`.
+    fn merge_slot(&mut self, i: usize, other: &mut AggAcc, j: usize) {
+        match (self, other) {
+            (AggAcc::Sum { s, any }, AggAcc::Sum { s: s2, any: a2 }) => {
+                if a2[j] {
+                    s[i] += s2[j];
+                    any[i] = true;
+                }
+            }
+            (AggAcc::Avg { s, n }, AggAcc::Avg { s: s2, n: n2 }) => {
+                s[i] += s2[j];
+                n[i] += n2[j];
+            }
+            (AggAcc::Min(m), AggAcc::Min(m2)) => {
+                if m[i].is_nan() || m2[j] < m[i] {
+                    m[i] = if m2[j].is_nan() { m[i] } else { m2[j] };
+                }
+            }
+            (AggAcc::Max(m), AggAcc::Max(m2)) => {
+                if m[i].is_nan() || m2[j] > m[i] {
+                    m[i] = if m2[j].is_nan() { m[i] } else { m2[j] };
+                }
+            }
+            (AggAcc::Count(c), AggAcc::Count(c2)) => c[i] += c2[j],
+            (AggAcc::Distinct(d), AggAcc::Distinct(d2)) => {
+                let theirs = std::mem::take(&mut d2[j]);
+                if d[i].len() < theirs.len() {
+                    let mine = std::mem::replace(&mut d[i], theirs);
+                    d[i].extend(mine);
+                } else {
+                    d[i].extend(theirs);
+                }
+            }
+            (AggAcc::First { t, v }, AggAcc::First { t: t2, v: v2 }) => {
+                if t2[j] < t[i] {
+                    t[i] = t2[j];
+                    v[i] = v2[j];
+                }
+            }
+            (AggAcc::Last { t, v }, AggAcc::Last { t: t2, v: v2 }) => {
+                if t2[j] >= t[i] && !v2[j].is_nan() {
+                    t[i] = t2[j];
+                    v[i] = v2[j];
+                }
+            }
+            (AggAcc::Values(a), AggAcc::Values(b)) => {
+                let theirs = std::mem::take(&mut b[j]);
+                a[i].extend(theirs);
+            }
+            _ => {}
+        }
+    }
+
     /// The final value of a slot (NaN = null).
     fn finish(&mut self, slot: usize, param: f64) -> f64 {
         match self {
@@ -224,7 +282,15 @@ impl AggAcc {
     }
 
     /// Updates every slot from one batch: `slots[r]` is row r's slot or [`SKIP`].
-    fn update(&mut self, slots: &[u32], arg: Option<&Vals>, filter: Option<&[u8]>, time: &[i32], n: usize) {
+    fn update(
+        &mut self,
+        slots: &[u32],
+        arg: Option<&Vals>,
+        filter: Option<&[u8]>,
+        time: &[i32],
+        n: usize,
+        dicts: &[Dictionary],
+    ) {
         let keep = |r: usize| slots[r] != SKIP && filter.is_none_or(|f| f[r] == 1);
         match self {
             AggAcc::Count(c) => match arg {
@@ -247,7 +313,7 @@ impl AggAcc {
                 if let Some(a) = arg {
                     for r in 0..n {
                         if keep(r) {
-                            if let Some(k) = a.distinct_key(r) {
+                            if let Some(k) = a.distinct_key(r, dicts) {
                                 d[slots[r] as usize].insert(k);
                             }
                         }
@@ -439,39 +505,58 @@ impl QueryAcc {
                 self.slots.push(SKIP);
                 continue;
             };
-            let mut key: u128 = (p as u32 as u128) << 96;
-            if packed {
+            let slot = if packed {
+                let mut key: u128 = (p as u32 as u128) << 96;
                 for (k, &d) in q.dims.iter().enumerate() {
                     key |= (Self::dim_id(&batch.columns[d], r) as u128) << (32 * k);
                 }
+                self.slot_of_key(key)
             } else {
                 key_buf.clear();
                 key_buf.extend(q.dims.iter().map(|&d| Self::dim_id(&batch.columns[d], r)));
-                let combo = match self.combos.get(key_buf.as_slice()) {
-                    Some(&c) => c,
-                    None => {
-                        let c = self.combo_list.len() as u32;
-                        self.combos.insert(key_buf.clone(), c);
-                        self.combo_list.push(key_buf.clone());
-                        c
-                    }
-                };
-                key |= combo as u128;
-            }
-            let slot = match self.map.get(&key) {
-                Some(&s) => s,
-                None => {
-                    let s = self.keys.len() as u32;
-                    self.map.insert(key, s);
-                    self.keys.push(key);
-                    self.rows.push(0);
-                    self.aggs.iter_mut().for_each(AggAcc::push_slot);
-                    s
-                }
+                self.slot_for(key_buf, p)
             };
             self.rows[slot as usize] += 1;
             self.slots.push(slot);
         }
+    }
+
+    /// The slot of a packed key, created if new.
+    #[inline]
+    fn slot_of_key(&mut self, key: u128) -> u32 {
+        match self.map.get(&key) {
+            Some(&s) => s,
+            None => {
+                let s = self.keys.len() as u32;
+                self.map.insert(key, s);
+                self.keys.push(key);
+                self.rows.push(0);
+                self.aggs.iter_mut().for_each(AggAcc::push_slot);
+                s
+            }
+        }
+    }
+
+    /// The slot of dimension ids and a period, created if new.
+    fn slot_for(&mut self, ids: &[u32], p: i32) -> u32 {
+        let mut key: u128 = (p as u32 as u128) << 96;
+        if ids.len() <= PACKED_DIMS {
+            for (k, &id) in ids.iter().enumerate() {
+                key |= (id as u128) << (32 * k);
+            }
+        } else {
+            let combo = match self.combos.get(ids) {
+                Some(&c) => c,
+                None => {
+                    let c = self.combo_list.len() as u32;
+                    self.combos.insert(ids.to_vec(), c);
+                    self.combo_list.push(ids.to_vec());
+                    c
+                }
+            };
+            key |= combo as u128;
+        }
+        self.slot_of_key(key)
     }
 
     /// The dimension ids of a slot's key.
@@ -484,26 +569,26 @@ impl QueryAcc {
     }
 }
 
-/// Scans one dataset and computes every query of its plan.
-pub fn scan_dataset(
-    plan: &DatasetPlan,
-    scanner: &dyn Scan,
+/// One reader thread's share of a scan: an accumulator per query.
+struct Worker<'p> {
+    plan: &'p DatasetPlan,
+    accs: Vec<QueryAcc>,
     as_of: i32,
-) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
-    let Some(req) = &plan.read else {
-        return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), ScanStats::default()));
-    };
-    let mut accs: Vec<QueryAcc> = plan.queries.iter().map(|q| QueryAcc::new(q, plan)).collect();
-    // Only the dictionaries of grouping columns are needed after the scan; they are small.
-    let dim_cols: Vec<usize> = {
-        let mut v: Vec<usize> = plan.queries.iter().flat_map(|q| q.dims.iter().copied()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let mut dim_dicts: Vec<Dictionary> = Vec::new();
-    let mut key_buf = Vec::new();
-    let stats = scanner.scan(req, &mut |batch: &Batch, dicts: &[Dictionary]| {
+    key_buf: Vec<u32>,
+}
+
+impl<'p> Worker<'p> {
+    fn new(plan: &'p DatasetPlan, as_of: i32) -> Self {
+        Worker {
+            plan,
+            accs: plan.queries.iter().map(|q| QueryAcc::new(q, plan)).collect(),
+            as_of,
+            key_buf: Vec::new(),
+        }
+    }
+
+    fn batch(&mut self, batch: &Batch, dicts: &[Dictionary]) {
+        let plan = self.plan;
         let n = batch.len;
         let args: Vec<Option<Vals>> =
             plan.aggs.iter().map(|a| a.arg.as_ref().map(|e| eval_rows(e, batch, dicts))).collect();
@@ -512,31 +597,98 @@ pub fn scan_dataset(
             .iter()
             .map(|a| a.filter.as_ref().map(|f| eval_rows(f, batch, dicts).to_bool(n).into_owned()))
             .collect();
-        for (q, acc) in plan.queries.iter().zip(accs.iter_mut()) {
+        for (q, acc) in plan.queries.iter().zip(self.accs.iter_mut()) {
             for pass in 0..acc.bucketer.passes() {
-                acc.assign(q, batch, as_of, pass, &mut key_buf);
+                acc.assign(q, batch, self.as_of, pass, &mut self.key_buf);
                 let slots = std::mem::take(&mut acc.slots);
                 for (j, &ai) in q.aggs.iter().enumerate() {
-                    acc.aggs[j].update(&slots, args[ai].as_ref(), filters[ai].as_deref(), &batch.time, n);
+                    acc.aggs[j].update(
+                        &slots,
+                        args[ai].as_ref(),
+                        filters[ai].as_deref(),
+                        &batch.time,
+                        n,
+                        dicts,
+                    );
                 }
                 acc.slots = slots;
             }
         }
-        let grown = dim_dicts.len() != dicts.len()
-            || dim_cols
-                .iter()
-                .any(|&c| dicts.get(c).map(Dictionary::len) != dim_dicts.get(c).map(Dictionary::len));
-        if grown {
-            dim_dicts = dicts
-                .iter()
-                .enumerate()
-                .map(|(i, d)| if dim_cols.contains(&i) { d.clone() } else { Dictionary::default() })
-                .collect();
+    }
+
+    /// Folds a later worker's groups into this one, re-interning its dimension values.
+    fn merge(&mut self, dicts: &mut [Dictionary], other: Worker, other_dicts: &[Dictionary]) {
+        for ((q, acc), mut theirs) in self.plan.queries.iter().zip(self.accs.iter_mut()).zip(other.accs) {
+            for slot in 0..theirs.keys.len() {
+                let k = theirs.keys[slot];
+                let ids: Vec<u32> = theirs
+                    .dims_of(k, q.dims.len())
+                    .into_iter()
+                    .zip(&q.dims)
+                    .map(|(id, &d)| match other_dicts.get(d).and_then(|x| x.get(id)) {
+                        Some(s) if id != NULL_ID => {
+                            dicts.get_mut(d).map_or(NULL_ID, |x| x.intern(s.as_bytes()))
+                        }
+                        _ => NULL_ID,
+                    })
+                    .collect();
+                let mine = acc.slot_for(&ids, (k >> 96) as u32 as i32);
+                acc.rows[mine as usize] += theirs.rows[slot];
+                for (a, b) in acc.aggs.iter_mut().zip(theirs.aggs.iter_mut()) {
+                    a.merge_slot(mine as usize, b, slot);
+                }
+            }
         }
-        Ok(())
-    })?;
+    }
+}
+
+/// Scans one dataset and computes every query of its plan, with one reader thread per
+/// available core (at most `threads`).
+pub fn scan_dataset(
+    plan: &DatasetPlan,
+    scanner: &dyn Scan,
+    as_of: i32,
+) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    scan_dataset_with(plan, scanner, as_of, threads)
+}
+
+/// [`scan_dataset`] with an explicit number of reader threads (1 = single-threaded).
+pub fn scan_dataset_with(
+    plan: &DatasetPlan,
+    scanner: &dyn Scan,
+    as_of: i32,
+    threads: usize,
+) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
+    let Some(req) = &plan.read else {
+        return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), ScanStats::default()));
+    };
+    let mut workers: Vec<Worker> = (0..threads.max(1)).map(|_| Worker::new(plan, as_of)).collect();
+    let (stats, mut dicts) = {
+        let mut sinks: Vec<Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>> =
+            workers
+                .iter_mut()
+                .map(|w| {
+                    Box::new(move |b: &Batch, d: &[Dictionary]| {
+                        w.batch(b, d);
+                        Ok(())
+                    })
+                        as Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>
+                })
+                .collect();
+        let refs: Vec<&mut super::source::ParSink<'_>> = sinks.iter_mut().map(|s| s.as_mut()).collect();
+        scanner.scan_parallel(req, refs)?
+    };
+    // Merge in file order so that `first`/`last` ties resolve as in one pass.
+    let mut it = workers.into_iter().zip(dicts.drain(..));
+    let Some((mut first, mut first_dicts)) = it.next() else {
+        return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), stats));
+    };
+    for (w, d) in it {
+        first.merge(&mut first_dicts, w, &d);
+    }
     let mut out = Vec::new();
-    for (q, mut acc) in plan.queries.iter().zip(accs) {
+    for (q, mut acc) in plan.queries.iter().zip(first.accs) {
         let mut rows = Vec::with_capacity(acc.keys.len());
         for slot in 0..acc.keys.len() {
             let k = acc.keys[slot];
@@ -549,7 +701,7 @@ pub fn scan_dataset(
                     if id == NULL_ID {
                         None
                     } else {
-                        dim_dicts.get(d).and_then(|dict| dict.get(id)).map(str::to_string)
+                        first_dicts.get(d).and_then(|dict| dict.get(id)).map(str::to_string)
                     }
                 })
                 .collect();

@@ -93,6 +93,9 @@ pub struct Sniff {
     pub columns: Vec<(String, Option<ColType>)>,
 }
 
+/// A batch sink that a reader thread may own.
+pub type ParSink<'s> = dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + 's;
+
 /// Something that streams the rows of a dataset as batches.
 // `Diagnostic` is large but only built on the cold path; the sink's type is spelled out so
 // implementors see it whole.
@@ -107,4 +110,12 @@ pub trait Scan {
         req: &ReadRequest,
         sink: &mut dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic>,
     ) -> Result<ScanStats, Diagnostic>;
+    /// Reads every row with one thread per sink, each over a contiguous part of the
+    /// data in file order (sink 0 first); returns the merged stats and each sink's final
+    /// dictionaries. On failure the error of the earliest bad row is returned.
+    fn scan_parallel(
+        &self,
+        req: &ReadRequest,
+        sinks: Vec<&mut ParSink<'_>>,
+    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic>;
 }

@@ -63,7 +63,7 @@ impl std::ops::Index<usize> for Record {
 /// record gets the line its first field starts on, and a record is bounded by
 /// [`MAX_RECORD_BYTES`].
 struct Source {
-    file: std::fs::File,
+    file: std::io::Take<std::fs::File>,
     core: csv_core::Reader,
     buf: Vec<u8>,
     pos: usize,
@@ -72,13 +72,15 @@ struct Source {
     /// 1 + the line breaks consumed so far.
     line: u64,
     header: Vec<String>,
+    /// Bytes of the file before the buffer's start.
+    read_before: u64,
 }
 
 impl Source {
     fn open(path: &Path, delimiter: u8) -> Result<(Source, Record), Diagnostic> {
         let core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
         let mut src = Source {
-            file: open(path)?,
+            file: open(path)?.take(u64::MAX),
             core,
             buf: vec![0; BUFFER],
             pos: 0,
@@ -86,6 +88,7 @@ impl Source {
             eof: false,
             line: 1,
             header: Vec::new(),
+            read_before: 0,
         };
         let mut rec = Record::new();
         if !src.next(path, &mut rec)? {
@@ -113,6 +116,30 @@ impl Source {
         Ok((src, rec))
     }
 
+    /// A source over bytes `start..end` of the file, which begin at a record boundary on
+    /// line `line`.
+    fn range(path: &Path, delimiter: u8, start: u64, end: u64, line: u64) -> Result<Source, Diagnostic> {
+        use std::io::Seek;
+        let mut file = open(path)?;
+        file.seek(std::io::SeekFrom::Start(start)).map_err(|e| read_failed(path, line, &e))?;
+        Ok(Source {
+            file: file.take(end - start),
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: vec![0; BUFFER],
+            pos: 0,
+            end: 0,
+            eof: false,
+            line,
+            header: Vec::new(),
+            read_before: start,
+        })
+    }
+
+    /// The file offset of the next unread byte.
+    fn offset(&self) -> u64 {
+        self.read_before + self.pos as u64
+    }
+
     /// Reads the next record; `false` at the end of the file.
     fn next(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
         use csv_core::ReadRecordResult as R;
@@ -121,6 +148,7 @@ impl Source {
         rec.line = self.line;
         loop {
             if self.pos == self.end && !self.eof {
+                self.read_before += self.end as u64;
                 self.pos = 0;
                 self.end = loop {
                     match self.file.read(&mut self.buf) {
@@ -203,24 +231,200 @@ enum Fault {
     Utf8(usize),
 }
 
-/// Streams every record of a CSV/TSV file into batches.
-pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Result<ScanStats, Diagnostic> {
-    let times = TimeParser::new(req.timezone.as_deref())?;
-    let path = req.path.as_path();
-    let (mut src, mut rec) = Source::open(path, delimiter)?;
+/// The header's layout: where the time column and each requested column are.
+struct Layout {
+    header: Vec<String>,
+    time_field: usize,
+    fields: Vec<usize>,
+}
+
+fn layout(req: &ReadRequest, header: Vec<String>) -> Result<Layout, Diagnostic> {
     let find = |name: &str, is_time: bool| {
-        src.header
+        header
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| missing_column(req, name, is_time, src.header.iter().map(String::as_str)))
+            .ok_or_else(|| missing_column(req, name, is_time, header.iter().map(String::as_str)))
     };
     let time_field = find(&req.time_column, true)?;
     let fields = req.columns.iter().map(|c| find(&c.name, false)).collect::<Result<Vec<usize>, _>>()?;
-    let width = src.header.len();
+    Ok(Layout { header, time_field, fields })
+}
 
-    let mut out = Builder::new(req, sink);
+/// Streams every record of a CSV/TSV file into batches.
+pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Result<ScanStats, Diagnostic> {
+    let path = req.path.as_path();
+    let (mut src, mut rec) = Source::open(path, delimiter)?;
+    let lay = layout(req, std::mem::take(&mut src.header))?;
+    let out = Builder::new(req, sink);
+    records(req, delimiter, &lay, &mut src, &mut rec, out).map(|(s, _)| s)
+}
+
+/// Below this many bytes of data a file is read by one thread.
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+/// Streams a CSV/TSV file with one thread per sink, each over a contiguous range of
+/// records; returns the merged stats and each thread's dictionaries.
+///
+/// The ranges start at record boundaries even where a quoted field holds line breaks: a
+/// first parallel pass counts the quotes and line breaks in each raw range; a boundary is
+/// moved forward to the first line break with an even number of quotes before it (outside
+/// any quoted field, as quotes inside a field come in pairs).
+pub(super) fn scan_parallel(
+    req: &ReadRequest,
+    delimiter: u8,
+    sinks: Vec<&mut super::ParSink<'_>>,
+) -> Result<(ScanStats, Vec<Vec<super::Dictionary>>), Diagnostic> {
+    let path = req.path.as_path();
+    let (mut src, mut rec) = Source::open(path, delimiter)?;
+    let lay = layout(req, std::mem::take(&mut src.header))?;
+    let data_start = src.offset();
+    let header_line = src.line;
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let threads = sinks.len();
+    if threads <= 1 || len.saturating_sub(data_start) < PARALLEL_MIN_BYTES {
+        let mut sinks = sinks;
+        let Some(sink) = sinks.pop() else { return Ok((ScanStats::default(), Vec::new())) };
+        let out = Builder::new(req, sink);
+        let (stats, dicts) = records(req, delimiter, &lay, &mut src, &mut rec, out)?;
+        // Only the last sink saw rows; the others hold nothing.
+        let mut all = vec![vec![super::Dictionary::default(); req.columns.len()]; threads.max(1) - 1];
+        all.push(dicts);
+        return Ok((stats, all));
+    }
+    drop(src);
+    let span = (len - data_start) / threads as u64;
+    let raw: Vec<(u64, u64)> = (0..threads)
+        .map(|i| {
+            let s = data_start + span * i as u64;
+            let e = if i + 1 == threads { len } else { data_start + span * (i as u64 + 1) };
+            (s, e)
+        })
+        .collect();
+    // Pass 1: quotes and line breaks per raw range.
+    let counts: Vec<Result<(u64, u64), Diagnostic>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = raw.iter().map(|&(s, e)| sc.spawn(move || count_range(path, s, e))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(read_failed(path, 0, &"a reader thread failed"))))
+            .collect()
+    });
+    let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // Record-aligned starts and their lines.
+    let mut starts = vec![(data_start, header_line)];
+    let (mut quotes, mut lines) = (0u64, header_line);
+    for i in 1..threads {
+        quotes += counts[i - 1].0;
+        lines += counts[i - 1].1;
+        let (start, extra) = align(path, raw[i].0, len, quotes % 2 == 1)?;
+        starts.push((start, lines + extra));
+    }
+    starts.push((len, 0));
+    let results: Vec<Result<(ScanStats, Vec<super::Dictionary>), Diagnostic>> = std::thread::scope(|sc| {
+        let lay = &lay;
+        let handles: Vec<_> = sinks
+            .into_iter()
+            .enumerate()
+            .map(|(i, sink)| {
+                let (s, line) = starts[i];
+                let e = starts[i + 1].0.max(s);
+                sc.spawn(move || {
+                    let mut src = Source::range(path, delimiter, s, e, line)?;
+                    let mut rec = Record::new();
+                    records(req, delimiter, lay, &mut src, &mut rec, Builder::new(req, sink))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(read_failed(path, 0, &"a reader thread failed"))))
+            .collect()
+    });
+    // The first failure in file order wins, as in a single-threaded read.
+    let mut stats = ScanStats::default();
+    let mut dicts = Vec::new();
+    for r in results {
+        let (s, d) = r?;
+        stats.rows += s.rows;
+        stats.skipped += s.skipped;
+        for k in s.first_skipped {
+            if stats.first_skipped.len() < super::KEEP_SKIPPED {
+                stats.first_skipped.push(k);
+            }
+        }
+        dicts.push(d);
+    }
+    Ok((stats, dicts))
+}
+
+/// Counts quotes and line breaks in bytes `s..e`.
+fn count_range(path: &Path, s: u64, e: u64) -> Result<(u64, u64), Diagnostic> {
+    use std::io::Seek;
+    let mut f = open(path)?;
+    f.seek(std::io::SeekFrom::Start(s)).map_err(|err| read_failed(path, 0, &err))?;
+    let mut f = f.take(e - s);
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut q, mut nl) = (0u64, 0u64);
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(read_failed(path, 0, &err)),
+        };
+        q += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
+        nl += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
+    Ok((q, nl))
+}
+
+/// The first record start at or after `at` (just past a line break outside quotes), and
+/// the line breaks skipped to reach it.
+fn align(path: &Path, at: u64, len: u64, mut in_quote: bool) -> Result<(u64, u64), Diagnostic> {
+    use std::io::Seek;
+    let mut f = open(path)?;
+    f.seek(std::io::SeekFrom::Start(at)).map_err(|err| read_failed(path, 0, &err))?;
+    let mut buf = vec![0u8; 64 << 10];
+    let (mut pos, mut lines) = (at, 0u64);
+    while pos < len {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(read_failed(path, 0, &err)),
+        };
+        for &b in &buf[..n] {
+            pos += 1;
+            match b {
+                b'"' => in_quote = !in_quote,
+                b'\n' => {
+                    lines += 1;
+                    if !in_quote {
+                        return Ok((pos, lines));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((len, lines))
+}
+
+/// Reads the records of `src` into `out`'s batches.
+fn records(
+    req: &ReadRequest,
+    delimiter: u8,
+    lay: &Layout,
+    src: &mut Source,
+    rec: &mut Record,
+    mut out: Builder<'_>,
+) -> Result<(ScanStats, Vec<super::Dictionary>), Diagnostic> {
+    let times = TimeParser::new(req.timezone.as_deref())?;
+    let path = req.path.as_path();
+    let (time_field, fields) = (lay.time_field, &lay.fields);
+    let width = lay.header.len();
+
     let mut numbers = vec![0.0f64; req.columns.len()];
-    while src.next(path, &mut rec)? {
+    while src.next(path, rec)? {
         let line = rec.line;
         // First check the whole record, so a bad row leaves no trace in the batch or the
         // dictionaries; then store it.
@@ -229,7 +433,7 @@ pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Res
                 return Err(Fault::Ragged(rec.len()));
             }
             let day = times.parse(&rec[time_field]).map_err(|_| Fault::Time(time_field))?;
-            for (i, (c, &f)) in req.columns.iter().zip(&fields).enumerate() {
+            for (i, (c, &f)) in req.columns.iter().zip(fields).enumerate() {
                 match c.ty {
                     ColType::Number => numbers[i] = parse_number(&rec[f]).ok_or(Fault::Number(f))?,
                     ColType::Text | ColType::Hash => {
@@ -255,14 +459,14 @@ pub(super) fn scan(req: &ReadRequest, delimiter: u8, sink: &mut Sink<'_>) -> Res
                         super::SKIP_HINT
                     )),
                     Fault::Time(f) => bad_time(req, line, f + 1, Some(&rec[f])),
-                    Fault::Number(f) => bad_number(req, line, f + 1, &src.header[f], &rec[f]),
-                    Fault::Utf8(f) => bad_utf8(req, line, f + 1, &src.header[f], &rec[f]),
+                    Fault::Number(f) => bad_number(req, line, f + 1, &lay.header[f], &rec[f]),
+                    Fault::Utf8(f) => bad_utf8(req, line, f + 1, &lay.header[f], &rec[f]),
                 };
                 out.reject(line, diag)?;
                 continue;
             }
         };
-        for (i, (col, &f)) in out.batch.columns.iter_mut().zip(&fields).enumerate() {
+        for (i, (col, &f)) in out.batch.columns.iter_mut().zip(fields).enumerate() {
             match col {
                 ColumnData::Number(v) => v.push(numbers[i]),
                 ColumnData::Text(v) => {

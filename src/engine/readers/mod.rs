@@ -33,6 +33,8 @@ pub const KEEP_SKIPPED: usize = 5;
 /// What a scan hands each batch to.
 type Sink<'s> = dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + 's;
 
+pub use super::source::ParSink;
+
 /// Reads local files.
 #[derive(Debug, Default, Clone)]
 pub struct LocalFiles;
@@ -54,7 +56,26 @@ impl Scan for LocalFiles {
         match req.format {
             FileFormat::Csv => csv::scan(req, b',', sink),
             FileFormat::Tsv => csv::scan(req, b'\t', sink),
-            FileFormat::Ndjson => ndjson::scan(req, sink),
+            FileFormat::Ndjson => ndjson::scan(req, sink).map(|(s, _)| s),
+        }
+    }
+
+    fn scan_parallel(
+        &self,
+        req: &ReadRequest,
+        mut sinks: Vec<&mut ParSink<'_>>,
+    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic> {
+        match req.format {
+            FileFormat::Csv => csv::scan_parallel(req, b',', sinks),
+            FileFormat::Tsv => csv::scan_parallel(req, b'\t', sinks),
+            FileFormat::Ndjson => {
+                let n = sinks.len();
+                let Some(sink) = sinks.pop() else { return Ok((ScanStats::default(), Vec::new())) };
+                let (stats, dicts) = ndjson::scan(req, sink)?;
+                let mut all = vec![vec![Dictionary::default(); req.columns.len()]; n.max(1) - 1];
+                all.push(dicts);
+                Ok((stats, all))
+            }
         }
     }
 }
@@ -246,8 +267,8 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<ScanStats, Diagnostic> {
+    fn finish(mut self) -> Result<(ScanStats, Vec<Dictionary>), Diagnostic> {
         self.flush()?;
-        Ok(self.stats)
+        Ok((self.stats, self.dicts))
     }
 }

@@ -301,7 +301,10 @@ enum Fault {
 }
 
 /// Streams every object line of an NDJSON file into batches.
-pub(super) fn scan(req: &ReadRequest, sink: &mut Sink<'_>) -> Result<ScanStats, Diagnostic> {
+pub(super) fn scan(
+    req: &ReadRequest,
+    sink: &mut Sink<'_>,
+) -> Result<(ScanStats, Vec<super::Dictionary>), Diagnostic> {
     let times = TimeParser::new(req.timezone.as_deref())?;
     let path = req.path.as_path();
     let mut lines = Lines::open(path)?;
