@@ -266,7 +266,8 @@ fn widen_to_key(s: SrcSpan, text: &str) -> SrcSpan {
     SrcSpan::new(s.file, s.start, s.start + len.max(1))
 }
 
-fn loc_span(file: FileId, l: &Location, text: &str) -> SrcSpan {
+/// The byte span of a serde-saphyr location in `text`.
+pub(crate) fn loc_span(file: FileId, l: &Location, text: &str) -> SrcSpan {
     let sp = l.span();
     if let Some(off) = sp.byte_offset() {
         let off = off as usize;
