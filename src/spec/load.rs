@@ -212,6 +212,10 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("line ")) {
         msg = msg[i + 2..].to_string();
     }
+    // The location is shown with the snippet; keep it out of the message and the key list.
+    if let Some(i) = msg.rfind(" at line ").filter(|&i| msg[i..].contains(", column ")) {
+        msg.truncate(i);
+    }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
     let (code, help, label) = if let Some(field) =
