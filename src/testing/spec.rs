@@ -533,7 +533,9 @@ mod tests {
     use super::*;
 
     fn read(yaml: &str) -> (Vec<Case>, Diagnostics) {
-        let dir = std::env::temp_dir().join(format!("kpi-testspec-{}-{}", std::process::id(), yaml.len()));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kpi-testspec-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("t.yaml");
         std::fs::write(&p, yaml).unwrap();
