@@ -464,3 +464,53 @@ fn compare_goal(index: &ReportIndex, g: &GoalExpect, sources: &Sources) -> Optio
         actual,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerance_is_relative_and_absolute_at_zero() {
+        assert!(close(0.1 + 0.2, 0.3, 1e-9));
+        assert!(!close(0.31, 0.3, 1e-9));
+        assert!(close(105.0, 100.0, 0.05));
+        assert!(!close(106.0, 100.0, 0.05));
+        assert!(close(1e-10, 0.0, 1e-9));
+        assert!(!close(1e-3, 0.0, 1e-9));
+    }
+
+    #[test]
+    fn header_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("likes"), "likes");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn cases_run_and_leave_no_temporary_files() {
+        let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kpitest/passing");
+        let sources = Sources::new();
+        let suite = crate::testing::load_suite(&pack, &sources).expect("the fixture pack loads");
+        // orders and visits: the stand-in headers hold the time column, dimensions,
+        // declared columns and the columns read.
+        assert_eq!(
+            suite.pack.headers,
+            vec![
+                ("orders".to_string(), vec!["date".to_string(), "region".into(), "amount".into()]),
+                ("visits".to_string(), vec!["date".to_string(), "visits".into()]),
+            ]
+        );
+        for c in &suite.cases {
+            let o = run_case(&suite.pack, c, &sources);
+            assert!(o.passed(), "{:?}", o.failures);
+        }
+        let prefix = format!("kpi-test-{}-", std::process::id());
+        let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
