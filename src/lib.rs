@@ -14,3 +14,4 @@ pub mod plan;
 pub mod report;
 pub mod spec;
 pub mod syntax;
+pub mod testing;

@@ -3,6 +3,7 @@
 mod check;
 mod eval;
 pub mod output;
+mod test;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -49,6 +50,14 @@ Examples:
   kpi check my.yaml --strict          also fail (exit 1) when a goal is not SMART
   kpi check my.yaml --format json     diagnostics as JSON for tools")]
     Check(CheckArgs),
+    /// Run the pack's test cases (tests/*.yaml): hand-computed values and goal statuses.
+    #[command(after_help = "\
+Examples:
+  kpi test kpis/smm
+  kpi test kpis/smm engagement          only the cases whose id contains `engagement`
+  kpi test kpis/smm --format junit > kpi-tests.xml
+  kpi test kpis/smm --min-coverage 100  also fail when a KPI or goal has no expectation")]
+    Test(test::TestArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -202,5 +211,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     match cli.command {
         Command::Eval(a) => eval::run(a),
         Command::Check(a) => check::run(a),
+        Command::Test(a) => test::run(a),
     }
 }

@@ -212,6 +212,10 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("line ")) {
         msg = msg[i + 2..].to_string();
     }
+    // The location is shown with the snippet; keep it out of the message and the key list.
+    if let Some(i) = msg.rfind(" at line ").filter(|&i| msg[i..].contains(", column ")) {
+        msg.truncate(i);
+    }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
     let (code, help, label) = if let Some(field) =
@@ -266,7 +270,8 @@ fn widen_to_key(s: SrcSpan, text: &str) -> SrcSpan {
     SrcSpan::new(s.file, s.start, s.start + len.max(1))
 }
 
-fn loc_span(file: FileId, l: &Location, text: &str) -> SrcSpan {
+/// The byte span of a serde-saphyr location in `text`.
+pub(crate) fn loc_span(file: FileId, l: &Location, text: &str) -> SrcSpan {
     let sp = l.span();
     if let Some(off) = sp.byte_offset() {
         let off = off as usize;
