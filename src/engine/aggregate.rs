@@ -195,25 +195,19 @@ impl AggAcc {
     /// Folds slot `j` of `other` (a later part of the data) into slot `i`.
     fn merge_slot(&mut self, i: usize, other: &mut AggAcc, j: usize) {
         match (self, other) {
-            (AggAcc::Sum { s, any }, AggAcc::Sum { s: s2, any: a2 }) => {
-                if a2[j] {
-                    s[i] += s2[j];
-                    any[i] = true;
-                }
+            (AggAcc::Sum { s, any }, AggAcc::Sum { s: s2, any: a2 }) if a2[j] => {
+                s[i] += s2[j];
+                any[i] = true;
             }
             (AggAcc::Avg { s, n }, AggAcc::Avg { s: s2, n: n2 }) => {
                 s[i] += s2[j];
                 n[i] += n2[j];
             }
-            (AggAcc::Min(m), AggAcc::Min(m2)) => {
-                if m[i].is_nan() || m2[j] < m[i] {
-                    m[i] = if m2[j].is_nan() { m[i] } else { m2[j] };
-                }
+            (AggAcc::Min(m), AggAcc::Min(m2)) if !m2[j].is_nan() && (m[i].is_nan() || m2[j] < m[i]) => {
+                m[i] = m2[j]
             }
-            (AggAcc::Max(m), AggAcc::Max(m2)) => {
-                if m[i].is_nan() || m2[j] > m[i] {
-                    m[i] = if m2[j].is_nan() { m[i] } else { m2[j] };
-                }
+            (AggAcc::Max(m), AggAcc::Max(m2)) if !m2[j].is_nan() && (m[i].is_nan() || m2[j] > m[i]) => {
+                m[i] = m2[j]
             }
             (AggAcc::Count(c), AggAcc::Count(c2)) => c[i] += c2[j],
             (AggAcc::Distinct(d), AggAcc::Distinct(d2)) => {
@@ -225,17 +219,14 @@ impl AggAcc {
                     d[i].extend(theirs);
                 }
             }
-            (AggAcc::First { t, v }, AggAcc::First { t: t2, v: v2 }) => {
-                if t2[j] < t[i] {
-                    t[i] = t2[j];
-                    v[i] = v2[j];
-                }
+            // Ties keep the earlier part's value for `first`, the later part's for `last`.
+            (AggAcc::First { t, v }, AggAcc::First { t: t2, v: v2 }) if t2[j] < t[i] => {
+                t[i] = t2[j];
+                v[i] = v2[j];
             }
-            (AggAcc::Last { t, v }, AggAcc::Last { t: t2, v: v2 }) => {
-                if t2[j] >= t[i] && !v2[j].is_nan() {
-                    t[i] = t2[j];
-                    v[i] = v2[j];
-                }
+            (AggAcc::Last { t, v }, AggAcc::Last { t: t2, v: v2 }) if t2[j] >= t[i] && !v2[j].is_nan() => {
+                t[i] = t2[j];
+                v[i] = v2[j];
             }
             (AggAcc::Values(a), AggAcc::Values(b)) => {
                 let theirs = std::mem::take(&mut b[j]);
@@ -665,17 +656,16 @@ pub fn scan_dataset_with(
     };
     let mut workers: Vec<Worker> = (0..threads.max(1)).map(|_| Worker::new(plan, as_of)).collect();
     let (stats, mut dicts) = {
-        let mut sinks: Vec<Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>> =
-            workers
-                .iter_mut()
-                .map(|w| {
-                    Box::new(move |b: &Batch, d: &[Dictionary]| {
-                        w.batch(b, d);
-                        Ok(())
-                    })
-                        as Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>
+        let mut sinks: Vec<Box<super::source::ParSink<'_>>> = workers
+            .iter_mut()
+            .map(|w| {
+                Box::new(move |b: &Batch, d: &[Dictionary]| {
+                    w.batch(b, d);
+                    Ok(())
                 })
-                .collect();
+                    as Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>
+            })
+            .collect();
         let refs: Vec<&mut super::source::ParSink<'_>> = sinks.iter_mut().map(|s| s.as_mut()).collect();
         scanner.scan_parallel(req, refs)?
     };
