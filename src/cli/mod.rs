@@ -2,7 +2,10 @@
 
 mod check;
 mod eval;
+mod explain;
+mod init;
 pub mod output;
+mod schema;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -49,6 +52,24 @@ Examples:
   kpi check my.yaml --strict          also fail (exit 1) when a goal is not SMART
   kpi check my.yaml --format json     diagnostics as JSON for tools")]
     Check(CheckArgs),
+    /// Explain a KPI: what it reads, how it is computed, what depends on it, its goals.
+    #[command(after_help = "\
+Examples:
+  kpi explain kpis/smm engagement_rate
+  kpi explain engagement_rate              in a pack's folder
+  kpi explain kpis/smm cpc --format json")]
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of the definition files, for editors.
+    #[command(after_help = "\
+Examples:
+  kpi schema > kpi.schema.json
+  then, at the top of a pack file:  # yaml-language-server: $schema=./kpi.schema.json")]
+    Schema,
+    /// Write a new pack to start from: pack.yaml, sample data and a test.
+    #[command(after_help = "\
+Examples:
+  kpi init my-kpis && kpi eval my-kpis --as-of 2026-10-01")]
+    Init(InitArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -122,6 +143,8 @@ pub enum CheckFormat {
     Text,
     /// One JSON document on stdout.
     Json,
+    /// GitHub Actions workflow commands (`::error file=...`): annotations in pull requests.
+    Github,
 }
 
 /// Arguments of `kpi check`.
@@ -139,6 +162,37 @@ pub struct CheckArgs {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+}
+
+/// Formats of `kpi explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `kpi explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The pack (a .yaml file or a folder with pack.yaml), or the KPI when it is the only argument.
+    #[arg(value_name = "PACK")]
+    pub first: String,
+    /// The KPI to explain (then PACK is the pack; without it the pack is `.`).
+    #[arg(value_name = "KPI")]
+    pub second: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+/// Arguments of `kpi init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to write the pack into (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Parses `NAME=SOURCE` pairs.
@@ -202,5 +256,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     match cli.command {
         Command::Eval(a) => eval::run(a),
         Command::Check(a) => check::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Schema => schema::run(),
+        Command::Init(a) => init::run(a),
     }
 }
