@@ -5,7 +5,7 @@
 //! prints it with the same precedence rules as everywhere else.
 
 use super::formula::{FnKind, FUNCTIONS};
-use super::model::{AggCall, AggFn, Const, KpiExpr, Model, RowExpr, TimeFn};
+use super::model::{AggCall, AggFn, Const, KpiExpr, Model, RowExpr, TimeFn, Unit};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Ident, Span, UnaryOp};
 use serde::Serialize;
 use std::fmt::Write;
@@ -76,6 +76,8 @@ pub struct KpiNode {
     pub name: String,
     /// Its formula as written.
     pub formula: String,
+    /// Its grouping and grain in words: `by channel, per month`.
+    pub grouping: String,
     /// The next level of the tree (empty when already shown higher up).
     pub children: Vec<KpiNode>,
 }
@@ -168,7 +170,13 @@ pub fn explain_kpi(model: &Model, k: usize) -> Explanation {
             warn: g.warn.as_ref().map(|w| w.0.clone()),
             window: g.window.map(|w| w.label()),
             each: g.each.map(|e| e.as_str()),
-            baseline: g.baseline.as_ref().map(|b| crate::syntax::print(&names.kpi(b, &[]))),
+            baseline: g.baseline.as_ref().map(|b| match b {
+                KpiExpr::Const(Const::Number(v)) if kpi.unit == Unit::Percent => {
+                    let pct = (v * 100.0 * 1e9).round() / 1e9;
+                    crate::syntax::print(&node(ExprKind::Percent(pct)))
+                }
+                other => crate::syntax::print(&names.kpi(other, &[])),
+            }),
             objective: g.objective.clone(),
             objective_text: g.objective.as_ref().and_then(|o| {
                 model.objectives.iter().find(|(id, _)| id == o).map(|(_, t)| t.clone())
@@ -204,7 +212,18 @@ fn tree(model: &Model, k: usize, next: &dyn Fn(usize) -> Vec<usize>, seen: &mut 
     let expand = !seen.contains(&k);
     seen.push(k);
     let children = if expand { next(k).into_iter().map(|c| tree(model, c, next, seen)).collect() } else { Vec::new() };
-    KpiNode { id: kpi.id.clone(), name: kpi.name.clone(), formula: kpi.formula.text.trim().to_string(), children }
+    let grouping = if kpi.by.is_empty() {
+        format!("all groups together, per {}", kpi.grain.as_str())
+    } else {
+        format!("by {}, per {}", kpi.by.join(", "), kpi.grain.as_str())
+    };
+    KpiNode {
+        id: kpi.id.clone(),
+        name: kpi.name.clone(),
+        formula: kpi.formula.text.trim().to_string(),
+        grouping,
+        children,
+    }
 }
 
 fn row_columns(e: &RowExpr, f: &mut dyn FnMut(usize)) {
@@ -420,7 +439,13 @@ impl Explanation {
         let _ = writeln!(o, "\nWhat it reads");
         let source = self.dataset.source.as_deref().unwrap_or("not bound: give --data");
         let _ = writeln!(o, "  dataset:  {} ({source})", self.dataset.id);
-        let cols = if self.dataset.columns.is_empty() { "none".to_string() } else { self.dataset.columns.join(", ") };
+        let cols = if !self.dataset.columns.is_empty() {
+            self.dataset.columns.join(", ")
+        } else if !self.depends_on.is_empty() {
+            "none directly: it reads the KPIs below".to_string()
+        } else {
+            "none".to_string()
+        };
         let _ = writeln!(o, "  columns:  {cols}");
         let filters: Vec<&str> = self.aggregates.iter().filter_map(|a| a.filter.as_deref()).collect();
         let filters = if filters.is_empty() { "none: every row counts".to_string() } else { filters.join("; ") };
@@ -441,8 +466,10 @@ impl Explanation {
             if let Some(d) = &g.description {
                 let _ = writeln!(o, "    {d}");
             }
-            let warn = g.warn.as_deref().map(|w| format!(", warn below that if not {w}")).unwrap_or_default();
-            let _ = writeln!(o, "    target:    {}{warn}", g.target);
+            let _ = writeln!(o, "    target:    {} passes", g.target);
+            if let Some(w) = &g.warn {
+                let _ = writeln!(o, "    warn:      {w} warns instead of failing");
+            }
             let scope = if g.scope.is_empty() { "every group, each on its own".to_string() } else { g.scope.join(", ") };
             let _ = writeln!(o, "    for:       {scope}");
             let window = g.window.as_deref().unwrap_or("none (not time-bound)");
@@ -472,7 +499,7 @@ fn tree_text(o: &mut String, nodes: &[KpiNode], none: &str) {
     fn walk(o: &mut String, nodes: &[KpiNode], prefix: &str) {
         for (i, n) in nodes.iter().enumerate() {
             let last = i + 1 == nodes.len();
-            let _ = writeln!(o, "  {prefix}{}{} — {}: {}", if last { "└─ " } else { "├─ " }, n.id, n.name, n.formula);
+            let _ = writeln!(o, "  {prefix}{}{}: {} = {} ({})", if last { "└─ " } else { "├─ " }, n.id, n.name, n.formula, n.grouping);
             walk(o, &n.children, &format!("{prefix}{}", if last { "   " } else { "│  " }));
         }
     }

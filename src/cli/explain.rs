@@ -6,6 +6,7 @@ use crate::check::CheckOptions;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sources};
 use crate::engine::readers::LocalFiles;
 use crate::pipeline::{spec_to_model, yaml_to_spec};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Runs `kpi explain`.
@@ -48,11 +49,11 @@ pub fn run(a: ExplainArgs) -> i32 {
         return EXIT_INVALID;
     };
     let e = explain_kpi(&model, k);
-    match a.format {
-        ExplainFormat::Text => print!("{}", e.to_text()),
-        ExplainFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&e).unwrap_or_default())
-        }
-    }
+    let text = match a.format {
+        ExplainFormat::Text => e.to_text(),
+        ExplainFormat::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
+    };
+    // A closed pipe (`kpi explain ... | head`) is not an error worth a message.
+    let _ = std::io::stdout().write_all(text.as_bytes());
     EXIT_OK
 }

@@ -7,6 +7,7 @@
 //! unknown keys, so a misspelt key is flagged.
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The schema of one definition file, as a JSON value.
@@ -24,13 +25,9 @@ pub fn file_schema() -> serde_json::Value {
 #[schemars(title = "kpi pack file")]
 pub struct FileSchema {
     /// The pack's name, e.g. `smm`.
-    #[serde(default)]
-    #[schemars(schema_with = "scalar_text")]
-    pub pack: Option<()>,
+    pub pack: Option<ScalarText>,
     /// The pack's version (semver), e.g. `1.0.0`; importing packs can require a range.
-    #[serde(default)]
-    #[schemars(schema_with = "scalar_text")]
-    pub version: Option<()>,
+    pub version: Option<ScalarText>,
     /// What the pack is for.
     pub description: Option<String>,
     /// Business aims that goals serve: id → what it means, e.g. `awareness: Grow brand awareness`.
@@ -125,9 +122,7 @@ pub struct KpiSchema {
     /// What it measures, in words.
     pub description: Option<String>,
     /// `count`, `percent`, `ratio`, `currency:USD`, `seconds`, or any text shown after the number.
-    #[serde(default)]
-    #[schemars(schema_with = "unit_schema")]
-    pub unit: Option<()>,
+    pub unit: Option<Unit>,
     /// The dataset it reads; optional when the pack has exactly one dataset.
     pub dataset: Option<String>,
     /// The formula, e.g. `(sum(likes) + sum(comments)) / sum(reach)`. Inside an aggregate names
@@ -183,23 +178,15 @@ pub struct GoalSchema {
     pub for_: Option<BTreeMap<String, ForSchema>>,
     /// `OP VALUE` or `between A and B`, e.g. `">= 4.5%"` (quote it: a leading `>` starts a
     /// YAML block). A value may use `baseline`: `">= 1.2 * baseline"`.
-    #[serde(default)]
-    #[schemars(schema_with = "band_schema")]
-    pub target: Option<()>,
+    pub target: Option<Band>,
     /// A second band: the target fails but this holds = `warn`, not `fail`. Same form as `target`.
-    #[serde(default)]
-    #[schemars(schema_with = "band_schema")]
-    pub warn: Option<()>,
+    pub warn: Option<Band>,
     /// When: `2026-10-01..2026-12-31`, `2026-Q4`, `2026-10`, `2026-W41` or `2026`.
-    #[serde(default)]
-    #[schemars(schema_with = "window_schema")]
-    pub window: Option<()>,
+    pub window: Option<Window>,
     /// Judge every period of this grain in the window; absent = the window as one period.
     pub each: Option<GrainSchema>,
     /// The starting value, e.g. `3.9%`; absent = the KPI over the equally long window just before.
-    #[serde(default)]
-    #[schemars(schema_with = "scalar_text")]
-    pub baseline: Option<()>,
+    pub baseline: Option<ScalarText>,
     /// The objective it serves (declared under `objectives:`).
     pub objective: Option<String>,
     /// Who answers for the goal.
@@ -211,40 +198,57 @@ pub struct GoalSchema {
 #[serde(untagged)]
 pub enum ForSchema {
     /// One value.
-    One(#[schemars(schema_with = "scalar_text")] ()),
+    One(ScalarText),
     /// Any of several values.
-    Many(#[schemars(schema_with = "scalar_list")] ()),
+    Many(Vec<ScalarText>),
 }
 
-/// YAML scalars that are read as text (`version: 1.0`, `window: 2026`).
-fn scalar_text(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({"type": ["string", "number", "boolean", "null"]})
+/// Defines a schema-only type whose schema is written by hand, inlined where it is used.
+macro_rules! hand_written {
+    ($(#[$doc:meta])* $name:ident => $schema:tt) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
 }
 
-fn scalar_list(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({"type": "array", "items": {"type": ["string", "number", "boolean"]}})
+hand_written! {
+    /// A YAML scalar read as text (`version: 1.0`, `baseline: 3.9%`, `for: {year: 2026}`).
+    ScalarText => {"type": ["string", "number", "boolean"]}
 }
 
-fn band_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "null"],
+hand_written! {
+    /// A goal band.
+    Band => {
+        "type": "string",
         "examples": [">= 4.5%", "<= 0.35", "between 3% and 5%", ">= 1.05 * baseline"]
-    })
+    }
 }
 
-fn window_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": ["string", "integer", "null"],
+hand_written! {
+    /// A goal window.
+    Window => {
+        "type": ["string", "integer"],
         "examples": ["2026-10-01..2026-12-31", "2026-Q4", "2026-10", "2026"]
-    })
+    }
 }
 
-fn unit_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
+hand_written! {
+    /// A KPI unit: the usual ones are suggested, any text is accepted.
+    Unit => {
         "anyOf": [
             {"enum": ["count", "percent", "ratio", "seconds", "currency:USD", "currency:EUR"]},
-            {"type": "string"},
-            {"type": "null"}
+            {"type": "string"}
         ]
-    })
+    }
 }
