@@ -433,8 +433,12 @@ impl Explanation {
         let _ = writeln!(o, "\nHow it is computed");
         let _ = writeln!(o, "  {}", self.summary);
         let _ = writeln!(o, "  formula: {}", self.formula);
+        if !self.aggregates.is_empty() {
+            let _ = writeln!(o, "  aggregates, computed in one pass over {}:", self.dataset.id);
+        }
+        let width = self.aggregates.iter().map(|a| a.expr.chars().count()).max().unwrap_or(0);
         for (i, a) in self.aggregates.iter().enumerate() {
-            let _ = writeln!(o, "  [{}] {}  — {}", i + 1, a.expr, a.words);
+            let _ = writeln!(o, "    [{}] {:width$}   {}", i + 1, a.expr, a.words);
         }
         let _ = writeln!(o, "\nWhat it reads");
         let source = self.dataset.source.as_deref().unwrap_or("not bound: give --data");

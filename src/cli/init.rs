@@ -86,7 +86,7 @@ Editor help (completion, hover docs, typos flagged) in VS Code with the YAML ext
 then either put this line at the top of each pack file:
   # yaml-language-server: $schema=./kpi.schema.json
 or add to your VS Code settings:
-  \"yaml.schemas\": {{ \"./kpi.schema.json\": [\"pack.yaml\", \"*.kpi.yaml\"] }}
+  \"yaml.schemas\": {{ \"./kpi.schema.json\": [\"pack.yaml\"] }}   (add the pack's other files)
 "
     )
 }
