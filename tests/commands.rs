@@ -73,10 +73,7 @@ fn explain_json_has_the_structure() {
 
 #[test]
 fn explain_redacts_credentials() {
-    let o = kpi(
-        &["explain", "kpis/smm", "reach", "--format", "json"],
-        None,
-    );
+    let o = kpi(&["explain", "kpis/smm", "reach", "--format", "json"], None);
     assert_eq!(o.status.code(), Some(0));
     let dir = tempfile::tempdir().expect("temp dir");
     let pack = dir.path().join("db.yaml");

@@ -152,7 +152,8 @@ pub fn explain_kpi(model: &Model, k: usize) -> Explanation {
         format!("{grouping}: {words}, {from}.")
     };
     let mut seen = vec![k];
-    let depends_on = kpi.deps.iter().map(|&d| tree(model, d, &|i| model.kpis[i].deps.clone(), &mut seen)).collect();
+    let depends_on =
+        kpi.deps.iter().map(|&d| tree(model, d, &|i| model.kpis[i].deps.clone(), &mut seen)).collect();
     let readers = |i: usize| -> Vec<usize> {
         model.kpis.iter().enumerate().filter(|(_, x)| x.deps.contains(&i)).map(|(j, _)| j).collect()
     };
@@ -178,9 +179,10 @@ pub fn explain_kpi(model: &Model, k: usize) -> Explanation {
                 other => crate::syntax::print(&names.kpi(other, &[])),
             }),
             objective: g.objective.clone(),
-            objective_text: g.objective.as_ref().and_then(|o| {
-                model.objectives.iter().find(|(id, _)| id == o).map(|(_, t)| t.clone())
-            }),
+            objective_text: g
+                .objective
+                .as_ref()
+                .and_then(|o| model.objectives.iter().find(|(id, _)| id == o).map(|(_, t)| t.clone())),
             owner: g.owner.clone(),
         })
         .collect();
@@ -211,7 +213,8 @@ fn tree(model: &Model, k: usize, next: &dyn Fn(usize) -> Vec<usize>, seen: &mut 
     let kpi = &model.kpis[k];
     let expand = !seen.contains(&k);
     seen.push(k);
-    let children = if expand { next(k).into_iter().map(|c| tree(model, c, next, seen)).collect() } else { Vec::new() };
+    let children =
+        if expand { next(k).into_iter().map(|c| tree(model, c, next, seen)).collect() } else { Vec::new() };
     let grouping = if kpi.by.is_empty() {
         format!("all groups together, per {}", kpi.grain.as_str())
     } else {
@@ -382,7 +385,8 @@ impl Names<'_> {
                     BinOp::Mul => ("times", 6),
                     _ => ("divided by", 6),
                 };
-                let text = format!("{} {word} {}", self.kpi_words(a, aggs, p), self.kpi_words(b, aggs, p + 1));
+                let text =
+                    format!("{} {word} {}", self.kpi_words(a, aggs, p), self.kpi_words(b, aggs, p + 1));
                 (text, p)
             }
             KpiExpr::Unary(UnaryOp::Neg, x) => (format!("minus {}", self.kpi_words(x, aggs, 7)), 7),
@@ -452,10 +456,12 @@ impl Explanation {
         };
         let _ = writeln!(o, "  columns:  {cols}");
         let filters: Vec<&str> = self.aggregates.iter().filter_map(|a| a.filter.as_deref()).collect();
-        let filters = if filters.is_empty() { "none: every row counts".to_string() } else { filters.join("; ") };
+        let filters =
+            if filters.is_empty() { "none: every row counts".to_string() } else { filters.join("; ") };
         let _ = writeln!(o, "  filters:  {filters}");
         let _ = writeln!(o, "  time:     column {}, bucketed by {}", self.dataset.time, self.grain);
-        let by = if self.by.is_empty() { "none: one value for all rows".to_string() } else { self.by.join(", ") };
+        let by =
+            if self.by.is_empty() { "none: one value for all rows".to_string() } else { self.by.join(", ") };
         let _ = writeln!(o, "  grouped:  {by}");
         let _ = writeln!(o, "\nDepends on");
         tree_text(&mut o, &self.depends_on, "only the data, no other KPI");
@@ -474,7 +480,11 @@ impl Explanation {
             if let Some(w) = &g.warn {
                 let _ = writeln!(o, "    warn:      {w} warns instead of failing");
             }
-            let scope = if g.scope.is_empty() { "every group, each on its own".to_string() } else { g.scope.join(", ") };
+            let scope = if g.scope.is_empty() {
+                "every group, each on its own".to_string()
+            } else {
+                g.scope.join(", ")
+            };
             let _ = writeln!(o, "    for:       {scope}");
             let window = g.window.as_deref().unwrap_or("none (not time-bound)");
             let each = match g.each {
@@ -503,10 +513,17 @@ fn tree_text(o: &mut String, nodes: &[KpiNode], none: &str) {
     fn walk(o: &mut String, nodes: &[KpiNode], prefix: &str) {
         for (i, n) in nodes.iter().enumerate() {
             let last = i + 1 == nodes.len();
-            let _ = writeln!(o, "  {prefix}{}{}: {} = {} ({})", if last { "└─ " } else { "├─ " }, n.id, n.name, n.formula, n.grouping);
+            let _ = writeln!(
+                o,
+                "  {prefix}{}{}: {} = {} ({})",
+                if last { "└─ " } else { "├─ " },
+                n.id,
+                n.name,
+                n.formula,
+                n.grouping
+            );
             walk(o, &n.children, &format!("{prefix}{}", if last { "   " } else { "│  " }));
         }
     }
     walk(o, nodes, "");
 }
-

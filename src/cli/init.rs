@@ -38,10 +38,8 @@ pub fn run(a: InitArgs) -> i32 {
     let mut written: Vec<std::path::PathBuf> = Vec::new();
     for (rel, text) in FILES {
         let path = a.dir.join(rel);
-        let result = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| write_new(&path, text));
+        let result =
+            path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| write_new(&path, text));
         if let Err(e) = result {
             // Whole or not at all: take back what this run wrote.
             for w in &written {
