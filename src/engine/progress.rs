@@ -38,7 +38,7 @@ impl Scan for ProgressScan<'_> {
         let result = self.inner.scan(req, &mut |batch, dicts| {
             rows += batch.len as u64;
             batches = batches.wrapping_add(1);
-            if batches % EVERY_BATCHES == 0 {
+            if batches.is_multiple_of(EVERY_BATCHES) {
                 if bar.is_none() && start.elapsed() >= SHOW_AFTER {
                     bar = Some(spinner());
                 }
