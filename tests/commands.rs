@@ -37,6 +37,20 @@ fn explain_channel_share_of_reach() {
 }
 
 #[test]
+fn explain_dependency_trees_both_ways() {
+    let o = kpi(&["explain", "tests/fixtures/explain", "vk_share"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn explain_percentile_and_time_functions() {
+    let o = kpi(&["explain", "tests/fixtures/explain", "watch_p90"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
 fn explain_takes_the_kpi_alone_inside_a_pack_folder() {
     let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("kpis/smm");
     let o = kpi(&["explain", "reach"], Some(&pack));

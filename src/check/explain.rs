@@ -376,7 +376,12 @@ impl Names<'_> {
             KpiExpr::Agg(i) => (aggs.get(*i).map(|a| self.agg_words(a)).unwrap_or_default(), 9),
             KpiExpr::Kpi(i) => {
                 let k = &self.model.kpis[*i];
-                (format!("the KPI {} ({})", k.id, k.name), 9)
+                let text = if k.name == k.id {
+                    format!("the KPI {}", k.id)
+                } else {
+                    format!("the KPI {} ({})", k.id, k.name)
+                };
+                (text, 9)
             }
             KpiExpr::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), a, b) => {
                 let (word, p) = match op {
@@ -393,8 +398,8 @@ impl Names<'_> {
             KpiExpr::Time(f, x, n) => {
                 let inner = self.kpi_words(x, aggs, 0);
                 let text = match f {
-                    TimeFn::Previous if *n == 1 => format!("{inner}, one period earlier"),
-                    TimeFn::Previous => format!("{inner}, {n} periods earlier"),
+                    TimeFn::Previous if *n == 1 => format!("[{inner}] one period earlier"),
+                    TimeFn::Previous => format!("[{inner}] {n} periods earlier"),
                     TimeFn::Change => format!("the change of [{inner}] since the period before"),
                     TimeFn::Growth => format!("the growth of [{inner}] since the period before"),
                     TimeFn::RollingSum => format!("the sum of [{inner}] over the last {n} periods"),
@@ -456,8 +461,13 @@ impl Explanation {
         };
         let _ = writeln!(o, "  columns:  {cols}");
         let filters: Vec<&str> = self.aggregates.iter().filter_map(|a| a.filter.as_deref()).collect();
-        let filters =
-            if filters.is_empty() { "none: every row counts".to_string() } else { filters.join("; ") };
+        let filters = if !filters.is_empty() {
+            filters.join("; ")
+        } else if self.aggregates.is_empty() && !self.depends_on.is_empty() {
+            "none directly".to_string()
+        } else {
+            "none: every row counts".to_string()
+        };
         let _ = writeln!(o, "  filters:  {filters}");
         let _ = writeln!(o, "  time:     column {}, bucketed by {}", self.dataset.time, self.grain);
         let by =
@@ -480,10 +490,10 @@ impl Explanation {
             if let Some(w) = &g.warn {
                 let _ = writeln!(o, "    warn:      {w} warns instead of failing");
             }
-            let scope = if g.scope.is_empty() {
-                "every group, each on its own".to_string()
-            } else {
-                g.scope.join(", ")
+            let scope = match (g.scope.is_empty(), self.by.is_empty()) {
+                (false, _) => g.scope.join(", "),
+                (true, false) => "every group, each on its own".to_string(),
+                (true, true) => "all rows (the KPI has no `by`)".to_string(),
             };
             let _ = writeln!(o, "    for:       {scope}");
             let window = g.window.as_deref().unwrap_or("none (not time-bound)");
@@ -513,15 +523,9 @@ fn tree_text(o: &mut String, nodes: &[KpiNode], none: &str) {
     fn walk(o: &mut String, nodes: &[KpiNode], prefix: &str) {
         for (i, n) in nodes.iter().enumerate() {
             let last = i + 1 == nodes.len();
-            let _ = writeln!(
-                o,
-                "  {prefix}{}{}: {} = {} ({})",
-                if last { "└─ " } else { "├─ " },
-                n.id,
-                n.name,
-                n.formula,
-                n.grouping
-            );
+            let branch = if last { "└─ " } else { "├─ " };
+            let title = if n.name == n.id { n.id.clone() } else { format!("{}: {}", n.id, n.name) };
+            let _ = writeln!(o, "  {prefix}{branch}{title} = {} ({})", n.formula, n.grouping);
             walk(o, &n.children, &format!("{prefix}{}", if last { "   " } else { "│  " }));
         }
     }

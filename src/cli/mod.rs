@@ -53,11 +53,14 @@ Examples:
   kpi check my.yaml --format json     diagnostics as JSON for tools")]
     Check(CheckArgs),
     /// Explain a KPI: what it reads, how it is computed, what depends on it, its goals.
-    #[command(after_help = "\
+    #[command(
+        override_usage = "kpi explain [PACK] KPI [--format text|json]",
+        after_help = "\
 Examples:
   kpi explain kpis/smm engagement_rate
   kpi explain engagement_rate              in a pack's folder
-  kpi explain kpis/smm cpc --format json")]
+  kpi explain kpis/smm cpc --format json"
+    )]
     Explain(ExplainArgs),
     /// Print the JSON Schema of the definition files, for editors.
     #[command(after_help = "\
