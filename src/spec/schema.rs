@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 /// The schema of one definition file, as a JSON value.
 pub fn file_schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let mut schema = generator.into_root_schema_for::<FileSchema>();
-    schema.insert("$id".into(), "https://kpi-rules.dev/schema/pack.json".into());
-    schema.to_value()
+    generator.into_root_schema_for::<FileSchema>().to_value()
 }
 
 /// A file of a kpi pack: `pack.yaml`, or any other `.yaml` file of the pack's folder. Every
