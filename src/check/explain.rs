@@ -531,3 +531,14 @@ fn tree_text(o: &mut String, nodes: &[KpiNode], none: &str) {
     }
     walk(o, nodes, "");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let got: Vec<String> = [1.0, 2.0, 3.0, 11.0, 12.0, 22.0, 50.0, 90.0, 99.5].map(ordinal).to_vec();
+        assert_eq!(got, ["1st", "2nd", "3rd", "11th", "12th", "22nd", "50th", "90th", "99.5th"]);
+    }
+}
