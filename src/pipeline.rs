@@ -11,6 +11,7 @@ use crate::eval::{evaluate_goals, needs, EvalOptions};
 use crate::plan::{model_to_plan, AggTable, Plan};
 use crate::report::{build_report, Report};
 use crate::spec::{load_pack, Pack};
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// Loads a pack's YAML into its spec.
@@ -27,8 +28,11 @@ pub fn spec_to_model(
     check_pack(pack, sources, opts)
 }
 
-/// Runs a plan on the local backend: one scan per dataset.
+/// Runs a plan on the local backend: one scan per dataset. On a terminal, a spinner on
+/// stderr shows the rows read while a large dataset is scanned.
 pub fn plan_to_table(plan: &Plan, scanner: &dyn Scan) -> Result<AggTable, Box<Diagnostic>> {
+    let with_progress = crate::engine::progress::ProgressScan { inner: scanner };
+    let scanner: &dyn Scan = if std::io::stderr().is_terminal() { &with_progress } else { scanner };
     let mut table = AggTable::default();
     for dp in &plan.datasets {
         let (rows, stats) = scan_dataset(dp, scanner, plan.as_of).map_err(Box::new)?;

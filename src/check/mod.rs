@@ -1,6 +1,7 @@
 //! Checking a pack before reading any data: names, types, units, the dependency graph,
 //! goals. Produces the [`Model`] that planning and evaluation work from.
 
+pub mod explain;
 mod formula;
 mod goals;
 pub mod model;

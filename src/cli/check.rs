@@ -5,7 +5,7 @@ use super::{
     EXIT_OK,
 };
 use crate::check::CheckOptions;
-use crate::diagnostic::{Code, Diagnostic, Sources};
+use crate::diagnostic::{render_github, Code, Diagnostic, Sources};
 use crate::engine::readers::LocalFiles;
 use crate::eval::smart;
 use crate::pipeline::{spec_to_model, yaml_to_spec};
@@ -16,6 +16,10 @@ pub fn run(a: CheckArgs) -> i32 {
     let emit = |diags: &[Diagnostic]| match a.format {
         CheckFormat::Text => print_diagnostics(diags, &sources),
         CheckFormat::Json => print!("{}", diagnostics_json(diags, &sources)),
+        CheckFormat::Github => {
+            let lines: String = diags.iter().map(|d| render_github(d, &sources) + "\n").collect();
+            print!("{lines}");
+        }
     };
     let data = match parse_bindings(&a.data) {
         Ok(d) => d,

@@ -2,8 +2,11 @@
 
 mod check;
 mod eval;
+mod explain;
+mod init;
 pub mod output;
 mod test;
+mod schema;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +61,27 @@ Examples:
   kpi test kpis/smm --format junit > kpi-tests.xml
   kpi test kpis/smm --min-coverage 100  also fail when a KPI or goal has no expectation")]
     Test(test::TestArgs),
+    /// Explain a KPI: what it reads, how it is computed, what depends on it, its goals.
+    #[command(
+        override_usage = "kpi explain [PACK] KPI [--format text|json]",
+        after_help = "\
+Examples:
+  kpi explain kpis/smm engagement_rate
+  kpi explain engagement_rate              in a pack's folder
+  kpi explain kpis/smm cpc --format json"
+    )]
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of the definition files, for editors.
+    #[command(after_help = "\
+Examples:
+  kpi schema > kpi.schema.json
+  then, at the top of a pack file:  # yaml-language-server: $schema=./kpi.schema.json")]
+    Schema,
+    /// Write a new pack to start from: pack.yaml, sample data and a test.
+    #[command(after_help = "\
+Examples:
+  kpi init my-kpis && kpi eval my-kpis --as-of 2026-10-01")]
+    Init(InitArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -131,6 +155,8 @@ pub enum CheckFormat {
     Text,
     /// One JSON document on stdout.
     Json,
+    /// GitHub Actions workflow commands (`::error file=...`): annotations in pull requests.
+    Github,
 }
 
 /// Arguments of `kpi check`.
@@ -148,6 +174,37 @@ pub struct CheckArgs {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+}
+
+/// Formats of `kpi explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// For people.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `kpi explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The pack (a .yaml file or a folder with pack.yaml), or the KPI when it is the only argument.
+    #[arg(value_name = "PACK")]
+    pub first: String,
+    /// The KPI to explain (then PACK is the pack; without it the pack is `.`).
+    #[arg(value_name = "KPI")]
+    pub second: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+/// Arguments of `kpi init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to write the pack into (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Parses `NAME=SOURCE` pairs.
@@ -212,5 +269,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Check(a) => check::run(a),
         Command::Test(a) => test::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Schema => schema::run(),
+        Command::Init(a) => init::run(a),
     }
 }

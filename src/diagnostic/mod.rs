@@ -8,7 +8,7 @@ mod codes;
 mod render;
 
 pub use codes::Code;
-pub use render::{render_human, render_json, LineCol};
+pub use render::{render_github, render_human, render_json, LineCol};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};

@@ -133,6 +133,44 @@ pub fn render_json(d: &Diagnostic, sources: &Sources) -> serde_json::Value {
     })
 }
 
+/// Renders a diagnostic as a GitHub Actions workflow command
+/// (`::error file=F,line=L,col=C,title=K0101::message`), so it annotates the file in a pull
+/// request. The help goes on a second line of the message.
+pub fn render_github(d: &Diagnostic, sources: &Sources) -> String {
+    let command = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some((file, line, col)) = primary_location(d, sources) {
+        props.push(format!("file={}", github_property(&file)));
+        if line > 0 {
+            props.push(format!("line={line}"));
+        }
+        if col > 0 {
+            props.push(format!("col={col}"));
+        }
+    }
+    props.push(format!("title={}", github_property(d.code.as_str())));
+    let mut message = d.message.clone();
+    if let Some(h) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(h);
+    }
+    format!("::{command} {}::{}", props.join(","), github_data(&message))
+}
+
+/// Escapes a workflow command's message.
+fn github_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +187,18 @@ mod tests {
         let r = render_human(&d, &s);
         assert!(r.contains("--> a.yaml:3:18"), "{r}");
         assert!(r.contains("                 ^^^^^ not a column"), "{r}");
+    }
+
+    #[test]
+    fn github_escapes_message_and_properties() {
+        let s = Sources::new();
+        let f = s.add("a,b:c.yaml", "kpis:\n  x: 1\n");
+        let d = Diagnostic::warning(Code::UnknownKey, "50% off\r\nnow")
+            .with_label(SrcSpan::new(f, 8, 9), "")
+            .with_help("a, b: c");
+        assert_eq!(
+            render_github(&d, &s),
+            "::warning file=a%2Cb%3Ac.yaml,line=2,col=3,title=K0402::50%25 off%0D%0Anow%0Ahelp: a, b: c"
+        );
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod progress;
 pub mod readers;
 pub mod source;

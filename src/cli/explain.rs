@@ -1,0 +1,59 @@
+//! `kpi explain [PACK] KPI`: what a KPI reads, how it is computed, what depends on it.
+
+use super::{exit_for, print_diagnostics, ExplainArgs, ExplainFormat, EXIT_DATA, EXIT_INVALID, EXIT_OK};
+use crate::check::explain::explain_kpi;
+use crate::check::CheckOptions;
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sources};
+use crate::engine::readers::LocalFiles;
+use crate::pipeline::{spec_to_model, yaml_to_spec};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Runs `kpi explain`.
+pub fn run(a: ExplainArgs) -> i32 {
+    // One positional is the KPI, in the current folder's pack.
+    let (pack, kpi) = match (a.first, a.second) {
+        (kpi, None) => (PathBuf::from("."), kpi),
+        (pack, Some(kpi)) => (PathBuf::from(pack), kpi),
+    };
+    let sources = Sources::new();
+    let spec = match yaml_to_spec(&pack, &sources) {
+        Ok(p) => p,
+        Err(d) => {
+            print_diagnostics(&d, &sources);
+            return EXIT_INVALID;
+        }
+    };
+    let scanner = LocalFiles;
+    let opts = CheckOptions { data: &[], require_data: false, scanner: &scanner };
+    let model = match spec_to_model(&spec, &sources, &opts) {
+        Ok((m, _warnings)) => m,
+        Err(d) => {
+            print_diagnostics(&d, &sources);
+            return match exit_for(&d) {
+                EXIT_DATA => EXIT_INVALID,
+                c => c,
+            };
+        }
+    };
+    let Some(k) = model.kpis.iter().position(|x| x.id == kpi) else {
+        let ids: Vec<&str> = model.kpis.iter().map(|x| x.id.as_str()).collect();
+        let help = match did_you_mean(&kpi, ids.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if ids.is_empty() => "the pack defines no KPI".to_string(),
+            None => format!("the KPIs are: {}", ids.join(", ")),
+        };
+        let d = Diagnostic::error(Code::UnknownKpi, format!("pack `{}` has no KPI `{kpi}`", model.name))
+            .with_help(help);
+        print_diagnostics(&[d], &sources);
+        return EXIT_INVALID;
+    };
+    let e = explain_kpi(&model, k);
+    let text = match a.format {
+        ExplainFormat::Text => e.to_text(),
+        ExplainFormat::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
+    };
+    // A closed pipe (`kpi explain ... | head`) is not an error worth a message.
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    EXIT_OK
+}
