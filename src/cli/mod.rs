@@ -5,8 +5,8 @@ mod eval;
 mod explain;
 mod init;
 pub mod output;
-mod test;
 mod schema;
+mod test;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
 use clap::{Parser, Subcommand, ValueEnum};

@@ -5,9 +5,11 @@
 //! and tests never draw it, and it is cleared before the report is printed.
 
 use super::batch::{Batch, Dictionary};
-use super::source::{FileFormat, ReadRequest, Scan, ScanStats, Sniff};
+use super::source::{FileFormat, ParSink, ReadRequest, Scan, ScanStats, Sniff};
 use crate::diagnostic::Diagnostic;
 use indicatif::{HumanCount, ProgressBar, ProgressStyle};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Scans longer than this show the spinner.
@@ -56,6 +58,51 @@ impl Scan for ProgressScan<'_> {
         });
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        result
+    }
+
+    fn scan_parallel(
+        &self,
+        req: &ReadRequest,
+        sinks: Vec<&mut ParSink<'_>>,
+    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic> {
+        let start = Instant::now();
+        let rows = AtomicU64::new(0);
+        let batches = AtomicU64::new(0);
+        let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
+        let (rows, batches, bar_ref) = (&rows, &batches, &bar);
+        let mut wrapped: Vec<Box<ParSink<'_>>> = sinks
+            .into_iter()
+            .map(|sink| {
+                Box::new(move |batch: &Batch, dicts: &[Dictionary]| {
+                    let n = rows.fetch_add(batch.len as u64, Ordering::Relaxed) + batch.len as u64;
+                    if (batches.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(EVERY_BATCHES as u64) {
+                        if let Ok(mut guard) = bar_ref.lock() {
+                            if guard.is_none() && start.elapsed() >= SHOW_AFTER {
+                                *guard = Some(spinner());
+                            }
+                            if let Some(b) = guard.as_ref() {
+                                let secs = start.elapsed().as_secs_f64().max(1e-3);
+                                let rate = HumanCount((n as f64 / secs) as u64);
+                                b.set_message(format!(
+                                    "reading {}: {} rows ({rate} rows/s)",
+                                    req.dataset,
+                                    HumanCount(n)
+                                ));
+                            }
+                        }
+                    }
+                    sink(batch, dicts)
+                }) as Box<ParSink<'_>>
+            })
+            .collect();
+        let refs: Vec<&mut ParSink<'_>> = wrapped.iter_mut().map(|s| s.as_mut()).collect();
+        let result = self.inner.scan_parallel(req, refs);
+        if let Ok(mut guard) = bar.lock() {
+            if let Some(b) = guard.take() {
+                b.finish_and_clear();
+            }
         }
         result
     }
