@@ -1,7 +1,9 @@
 //! The command line: clap definitions and dispatch. Each command lives in its own file.
 
 mod check;
+mod deps;
 mod eval;
+mod lock;
 pub mod output;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
@@ -49,6 +51,10 @@ Examples:
   kpi check my.yaml --strict          also fail (exit 1) when a goal is not SMART
   kpi check my.yaml --format json     diagnostics as JSON for tools")]
     Check(CheckArgs),
+    /// Write kpi.lock: every resolved import with its version, source and content hash.
+    Lock(lock::LockArgs),
+    /// Print the import tree: namespace, pack, version, source.
+    Deps(deps::DepsArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -113,6 +119,9 @@ pub struct EvalArgs {
     /// What to do with a data row that cannot be read.
     #[arg(long, value_enum, default_value_t = OnBadRow::Fail)]
     pub on_bad_row: OnBadRow,
+    /// Fail (exit 2) unless the imports match kpi.lock.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 /// Formats of `kpi check` diagnostics.
@@ -139,6 +148,9 @@ pub struct CheckArgs {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Fail (exit 2) unless the imports match kpi.lock.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 /// Parses `NAME=SOURCE` pairs.
@@ -202,5 +214,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     match cli.command {
         Command::Eval(a) => eval::run(a),
         Command::Check(a) => check::run(a),
+        Command::Lock(a) => lock::run(a),
+        Command::Deps(a) => deps::run(a),
     }
 }

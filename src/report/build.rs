@@ -94,6 +94,7 @@ pub fn build_report(
             target: g.target.0.clone(),
             warn: g.warn.as_ref().map(|w| w.0.clone()),
             smart: smart::assess(model, g),
+            overridden: g.overridden.clone(),
             results,
         });
     }

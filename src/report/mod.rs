@@ -123,6 +123,9 @@ pub struct GoalReport {
     pub warn: Option<String>,
     /// SMART letters.
     pub smart: Smart,
+    /// The fields an importer's `overrides:` changed (`target`, `owner`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<String>,
     /// Results ordered by group values, then period.
     pub results: Vec<ResultRow>,
 }
