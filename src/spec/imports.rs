@@ -61,7 +61,9 @@ struct Resolver<'a> {
 }
 
 fn join(prefix: &str, ns: &str) -> String {
-    if prefix.is_empty() {
+    if ns.is_empty() {
+        prefix.to_string()
+    } else if prefix.is_empty() {
         ns.to_string()
     } else {
         format!("{prefix}.{ns}")
@@ -70,6 +72,26 @@ fn join(prefix: &str, ns: &str) -> String {
 
 fn head_file(p: &Pack, sources: &Sources) -> PathBuf {
     p.files.first().and_then(|f| sources.get(*f)).map(|s| s.path).unwrap_or_else(|| p.dir.clone())
+}
+
+/// `a/b/../c` as `a/c`, so that messages name imported files by short relative paths.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
 }
 
 /// `sha256:` over the pack's definition files: each relative path (sorted), a NUL, the
@@ -140,6 +162,7 @@ impl Resolver<'_> {
                     }
                 },
             };
+            let dir = normalize(&dir);
             let key = match dir.canonicalize() {
                 Ok(k) => k,
                 Err(_) => {
@@ -170,7 +193,7 @@ impl Resolver<'_> {
                 );
                 continue;
             }
-            let child = match load_pack_files(&key, self.sources) {
+            let child = match load_pack_files(&dir, self.sources) {
                 Ok(c) => c,
                 Err(d) => {
                     self.diags.extend(d);

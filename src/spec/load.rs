@@ -118,6 +118,10 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -
             if name == "tests" || name == "data" {
                 continue;
             }
+            // A folder with its own pack.yaml is another pack (one this pack may import).
+            if p.join("pack.yaml").is_file() || p.join("pack.yml").is_file() {
+                continue;
+            }
             collect_yaml(root, &p, out, depth + 1)?;
         } else if ft.is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
             out.push(p);
