@@ -222,6 +222,12 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("line ")) {
         msg = msg[i + 2..].to_string();
     }
+    // The location is rendered from the span; drop serde-saphyr's own " at line L, column C".
+    if let Some(i) = msg.rfind(" at line ") {
+        if msg[i + 9..].chars().all(|c| c.is_ascii_digit() || c == ',' || c == ' ' || "column".contains(c)) {
+            msg.truncate(i);
+        }
+    }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
     let (code, help, label) = if let Some(field) =

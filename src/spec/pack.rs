@@ -136,7 +136,7 @@ pub struct Goal {
     /// Description.
     pub description: Option<Item<String>>,
     /// Scope: dimension → accepted values.
-    pub for_: Vec<(Item<String>, Item<Vec<String>>)>,
+    pub for_: Vec<ForEntry>,
     /// Target text.
     pub target: Option<FormulaText>,
     /// Warn band text.
@@ -240,6 +240,9 @@ pub struct Import {
     pub params: Vec<(Item<String>, Item<String>)>,
 }
 
+/// One dimension of a goal's `for:` and its accepted values.
+pub type ForEntry = (Item<String>, Item<Vec<String>>);
+
 /// One entry of `overrides: goals:`.
 #[derive(Debug, Clone)]
 pub struct GoalOverride {
@@ -254,7 +257,7 @@ pub struct GoalOverride {
     /// New judging grain.
     pub each: Option<Item<String>>,
     /// New scope.
-    pub for_: Option<Vec<(Item<String>, Item<Vec<String>>)>>,
+    pub for_: Option<Vec<ForEntry>>,
     /// New owner.
     pub owner: Option<Item<String>>,
 }
