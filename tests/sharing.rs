@@ -330,3 +330,10 @@ fn a_team_imports_the_company_pack_through_git() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("K0413"), "{}", stderr(&missing));
 }
+
+#[test]
+fn one_pack_at_two_versions_is_an_error() {
+    let e = diagnostic("conflict");
+    assert!(e.contains("conflict/pack.yaml") && e.contains("conflict-mid/pack.yaml"), "{e}");
+    insta::assert_snapshot!("version_conflict", e);
+}

@@ -630,7 +630,11 @@ fn git(args: &[&str], dir: Option<&Path>) -> Result<String, String> {
     if let Some(d) = dir {
         c.arg("-C").arg(d);
     }
-    c.args(args).env("GIT_TERMINAL_PROMPT", "0").stdin(std::process::Stdio::null());
+    // Only plain transports: `ext::` would run a command named in the pack.
+    c.args(["-c", "protocol.ext.allow=never"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::null());
     match c.output() {
         Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
         Ok(o) => {
@@ -708,5 +712,38 @@ fn fetch_git(url: &Item<String>, rev: Option<&Item<String>>) -> Result<(PathBuf,
                 "check the URL and that `rev:` names a tag, branch or commit of it",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_lexically() {
+        assert_eq!(normalize(Path::new("teams/a/../core")), PathBuf::from("teams/core"));
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(normalize(Path::new("../core")), PathBuf::from("../core"));
+        assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn names_resolve_in_their_namespace_through_aliases() {
+        let p = Pack { aliases: vec![("mid.core".into(), "core".into())], ..Pack::default() };
+        assert_eq!(p.resolve_name("", "reach"), "reach");
+        assert_eq!(p.resolve_name("core", "reach"), "core.reach");
+        assert_eq!(p.resolve_name("mid", "core.reach"), "core.reach");
+        assert_eq!(p.resolve_name("", "mid.core.reach"), "core.reach");
+        assert_eq!(p.resolve_name("", "mid.corex"), "mid.corex");
+    }
+
+    #[test]
+    fn parameters_parse_by_type() {
+        assert_eq!(parse_param(ParamType::Percent, "4.5%"), Some(ParamValue::Number(0.045)));
+        assert_eq!(parse_param(ParamType::Number, "-3"), Some(ParamValue::Number(-3.0)));
+        assert_eq!(parse_param(ParamType::Number, "abc"), None);
+        assert_eq!(parse_param(ParamType::Text, "vk"), Some(ParamValue::Text("vk".into())));
+        assert!(parse_param(ParamType::Date, "2026-10-01").is_some());
+        assert_eq!(parse_param(ParamType::Date, "2026-13-01"), None);
     }
 }
