@@ -668,7 +668,19 @@ fn dependency_order(kpis: &[KpiDef], sources: &Sources) -> Result<Vec<usize>, Di
     }
 }
 
-fn find_name(f: &crate::spec::FormulaText, name: &str) -> Option<SrcSpan> {
+/// Where KPI `id` is written in formula `f`: the full namespaced id, or, for a formula
+/// inside a namespace, a shorter suffix of it (`reach` for `core.reach`).
+fn find_name(f: &crate::spec::FormulaText, id: &str) -> Option<SrcSpan> {
+    let mut name = id;
+    loop {
+        if let Some(s) = find_exact_name(f, name) {
+            return Some(s);
+        }
+        name = name.split_once('.')?.1;
+    }
+}
+
+fn find_exact_name(f: &crate::spec::FormulaText, name: &str) -> Option<SrcSpan> {
     let bytes = f.text.as_bytes();
     let mut from = 0;
     while let Some(i) = f.text[from..].find(name) {
