@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub range: Option<DateRange>,
     /// `--on-bad-row`.
     pub on_bad_row: BadRowPolicy,
+    /// `--locked`: the imports must match `kpi.lock`.
+    pub locked: bool,
 }
 
 /// Why an evaluation stopped.
@@ -70,6 +72,9 @@ pub fn evaluate_pack(
     opts: &RunOptions,
 ) -> Result<(Report, Diagnostics), RunError> {
     let pack = yaml_to_spec(path, sources).map_err(RunError::Diagnostics)?;
+    if opts.locked {
+        crate::spec::lock::verify(&pack).map_err(|d| RunError::Diagnostics(vec![d]))?;
+    }
     let scanner = LocalFiles;
     let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner };
     let (model, warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;

@@ -62,6 +62,14 @@ pub trait KpiScope {
     fn baseline_allowed(&self) -> bool {
         false
     }
+    /// The value and type of parameter `name`, if it is one.
+    fn param(&self, _name: &str) -> Option<(Const, Ty)> {
+        None
+    }
+    /// The namespaced id that `name` (as written in the formula) refers to.
+    fn qualify(&self, name: &str) -> String {
+        name.to_string()
+    }
 }
 
 /// Lowers formulas of one KPI (or one goal target).
@@ -268,9 +276,13 @@ impl<'a> Lowerer<'a> {
             }
             return Ok((KpiExpr::Kpi(i), Ty::Number));
         }
+        if let Some((c, t)) = self.scope.param(&full) {
+            return Ok((KpiExpr::Const(c), t));
+        }
         if let Some(ds) = self.dataset.as_deref() {
             let col = parts.last().map(|p| p.name.as_str()).unwrap_or("");
-            let qualified_ok = parts.len() == 1 || (parts.len() == 2 && parts[0].name == ds.id);
+            let qualified_ok =
+                parts.len() == 1 || (parts.len() == 2 && self.scope.qualify(&parts[0].name) == ds.id);
             if qualified_ok && (ds.known.iter().any(|(n, _)| n == col) || ds.time == col) {
                 return Err(Box::new(
                     Diagnostic::error(
@@ -595,7 +607,7 @@ impl<'a> Lowerer<'a> {
         };
         let col = match parts {
             [c] => c,
-            [d, c] if d.name == ds.id => c,
+            [d, c] if self.scope.qualify(&d.name) == ds.id => c,
             [d, _] => {
                 let msg = format!("`{}` is not this KPI's dataset (`{}`)", d.name, ds.id);
                 let span = self.text.span(d.span);
@@ -619,6 +631,11 @@ impl<'a> Lowerer<'a> {
             return Ok((RowExpr::Time, Ty::Date));
         }
         let known = ds.known.iter().find(|(n, _)| *n == col.name).map(|(_, t)| *t);
+        if known.is_none() && parts.len() == 1 {
+            if let Some((c, t)) = self.scope.param(&col.name) {
+                return Ok((RowExpr::Const(c), t));
+            }
+        }
         let ty = match known {
             Some(t) => t,
             None if !ds.header_read => Ty::Number,

@@ -7,9 +7,15 @@ use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::spec::{FormulaText, Pack};
 use crate::syntax::{ast, Target};
 
-struct TargetScope;
+/// Names in a target: `baseline` and the parameters of the goal's namespace.
+pub struct TargetScope<'a> {
+    /// The pack, for parameters.
+    pub pack: &'a Pack,
+    /// The goal's namespace.
+    pub ns: &'a str,
+}
 
-impl KpiScope for TargetScope {
+impl KpiScope for TargetScope<'_> {
     fn kpi(&self, _name: &str) -> Option<usize> {
         None
     }
@@ -19,6 +25,12 @@ impl KpiScope for TargetScope {
     fn baseline_allowed(&self) -> bool {
         true
     }
+    fn param(&self, name: &str) -> Option<(Const, Ty)> {
+        super::param_const(self.pack, self.ns, name)
+    }
+    fn qualify(&self, name: &str) -> String {
+        self.pack.resolve_name(self.ns, name)
+    }
 }
 
 /// Lowers a target or warn text into a band; warns when a percent KPI is compared with a
@@ -26,6 +38,7 @@ impl KpiScope for TargetScope {
 pub fn lower_band(
     text: &FormulaText,
     kpi: &KpiDef,
+    scope: &TargetScope,
     diags: &mut Diagnostics,
 ) -> Result<Band, Box<Diagnostic>> {
     let t = crate::syntax::parse_target(&text.text).map_err(|e| {
@@ -40,7 +53,7 @@ pub fn lower_band(
             }));
         Box::new(d)
     })?;
-    let mut low = Lowerer { text, dataset: None, scope: &TargetScope, aggs: Vec::new(), deps: Vec::new() };
+    let mut low = Lowerer { text, dataset: None, scope, aggs: Vec::new(), deps: Vec::new() };
     let mut value = |e: &ast::Expr, diags: &mut Diagnostics| -> Result<KpiExpr, Box<Diagnostic>> {
         let (x, ty) = low.kpi_expr(e)?;
         if !ty.fits(Ty::Number) {
@@ -104,7 +117,9 @@ fn check_goal(
                 .with_help("add `kpi:` with the id of the KPI the goal judges"),
         ));
     };
-    let Some(ki) = kpis.iter().position(|k| k.id == kpi_item.value) else {
+    let kpi_id = pack.resolve_name(&g.namespace, &kpi_item.value);
+    let scope = TargetScope { pack, ns: &g.namespace };
+    let Some(ki) = kpis.iter().position(|k| k.id == kpi_id) else {
         let help = match did_you_mean(&kpi_item.value, kpis.iter().map(|k| k.id.as_str())) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "name a KPI defined under `kpis:`".to_string(),
@@ -150,9 +165,9 @@ fn check_goal(
                 ),
         ));
     };
-    let target = lower_band(target_text, kpi, diags)?;
+    let target = lower_band(target_text, kpi, &scope, diags)?;
     let warn = match &g.warn {
-        Some(w) => Some((w.text.trim().to_string(), lower_band(w, kpi, diags)?)),
+        Some(w) => Some((w.text.trim().to_string(), lower_band(w, kpi, &scope, diags)?)),
         None => None,
     };
     let window = match &g.window {
@@ -230,10 +245,11 @@ fn check_goal(
         }
         None => None,
     };
-    let objective = g.objective.as_ref().map(|o| o.value.clone());
+    let objective = g.objective.as_ref().map(|o| pack.resolve_name(&g.namespace, &o.value));
     let objective_known = match &g.objective {
         Some(o) => {
-            let known = pack.objectives.iter().any(|x| x.id.value == o.value);
+            let resolved = pack.resolve_name(&g.namespace, &o.value);
+            let known = pack.objectives.iter().any(|x| x.id.value == resolved);
             if !known {
                 let ids: Vec<&str> = pack.objectives.iter().map(|x| x.id.value.as_str()).collect();
                 let help = match did_you_mean(&o.value, ids.iter().copied()) {
@@ -267,5 +283,6 @@ fn check_goal(
         objective,
         owner: g.owner.as_ref().map(|o| o.value.clone()),
         objective_known,
+        overridden: g.overridden.clone(),
     })
 }

@@ -13,7 +13,7 @@ use crate::calendar::Grain;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics, Sources, SrcSpan};
 use crate::engine::batch::ColType;
 use crate::engine::source::{FileFormat, Scan};
-use crate::spec::{Pack, SourceSpec};
+use crate::spec::{Pack, ParamValue, SourceSpec};
 use formula::{KpiScope, Lowerer};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,20 +31,54 @@ pub struct CheckOptions<'a> {
 struct Scope<'a> {
     ids: &'a HashMap<String, usize>,
     baseline: bool,
+    /// The namespace the formula was written in.
+    ns: &'a str,
+    pack: &'a Pack,
 }
 
 impl KpiScope for Scope<'_> {
     fn kpi(&self, name: &str) -> Option<usize> {
-        self.ids.get(name).copied()
+        self.ids.get(&self.qualify(name)).copied()
     }
     fn kpi_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.ids.keys().cloned().collect();
+        // Names as they would be written in this namespace.
+        let mut v: Vec<String> = self
+            .ids
+            .keys()
+            .filter_map(|k| if self.ns.is_empty() { Some(k.as_str()) } else { local_name(k, self.ns) })
+            .map(str::to_string)
+            .collect();
         v.sort();
         v
     }
     fn baseline_allowed(&self) -> bool {
         self.baseline
     }
+    fn param(&self, name: &str) -> Option<(Const, Ty)> {
+        param_const(self.pack, self.ns, name)
+    }
+    fn qualify(&self, name: &str) -> String {
+        self.pack.resolve_name(self.ns, name)
+    }
+}
+
+/// `id` without the `ns.` prefix, if it is in namespace `ns`.
+fn local_name<'a>(id: &'a str, ns: &str) -> Option<&'a str> {
+    if ns.is_empty() {
+        return Some(id);
+    }
+    id.strip_prefix(ns).and_then(|r| r.strip_prefix('.'))
+}
+
+/// The value of parameter `name` written in namespace `ns`, as a constant.
+pub(crate) fn param_const(pack: &Pack, ns: &str, name: &str) -> Option<(Const, Ty)> {
+    let id = pack.resolve_name(ns, name);
+    let p = pack.params.iter().find(|p| p.id == id)?;
+    Some(match &p.value {
+        ParamValue::Number(v) => (Const::Number(*v), Ty::Number),
+        ParamValue::Text(t) => (Const::Text(t.clone()), Ty::Text),
+        ParamValue::Date(d) => (Const::Date(*d), Ty::Date),
+    })
 }
 
 /// Checks a loaded pack. On success returns the model and any warnings; on failure every
@@ -65,7 +99,11 @@ pub fn check_pack(
 
     // Bindings from the command line.
     let mut cli_binds: HashMap<&str, &str> = HashMap::new();
+    let mut resolved_data = Vec::new();
     for (n, s) in opts.data {
+        resolved_data.push((pack.resolve_name("", n), s.as_str()));
+    }
+    for (n, s) in &resolved_data {
         if !pack.datasets.iter().any(|d| d.id.value == *n) {
             let ids: Vec<&str> = pack.datasets.iter().map(|d| d.id.value.as_str()).collect();
             let help = match did_you_mean(n, ids.iter().copied()) {
@@ -77,7 +115,7 @@ pub fn check_pack(
                     .with_help(help),
             );
         }
-        cli_binds.insert(n.as_str(), s.as_str());
+        cli_binds.insert(n.as_str(), s);
     }
 
     // Datasets.
@@ -136,13 +174,23 @@ pub fn check_pack(
         };
         match &bound {
             None => {
-                let msg = format!("dataset `{}` has no source", d.id.value);
-                let diag = Diagnostic::error(Code::SourceUnreadable, msg)
-                    .with_label(d.id.span, "no `source:`")
-                    .with_help(format!(
-                        "add `source: data/{}.csv` or pass `--data {}=FILE`",
+                let imported = d.id.value.contains('.');
+                let msg = if imported {
+                    format!("imported dataset `{}` is not bound", d.id.value)
+                } else {
+                    format!("dataset `{}` has no source", d.id.value)
+                };
+                let help = if imported {
+                    format!(
+                        "an imported pack's `source:` is never read; bind it in the pack being run with `datasets: {{{}: {{source: data/FILE.csv}}}}` or pass `--data {}=FILE`",
                         d.id.value, d.id.value
-                    ));
+                    )
+                } else {
+                    format!("add `source: data/{}.csv` or pass `--data {}=FILE`", d.id.value, d.id.value)
+                };
+                let diag = Diagnostic::error(Code::SourceUnreadable, msg)
+                    .with_label(d.id.span, if imported { "defined here, not bound" } else { "no `source:`" })
+                    .with_help(help);
                 if opts.require_data {
                     diags.push(diag);
                 } else {
@@ -209,9 +257,9 @@ pub fn check_pack(
     // KPIs.
     let ids: HashMap<String, usize> =
         pack.kpis.iter().enumerate().map(|(i, k)| (k.id.value.clone(), i)).collect();
-    let scope = Scope { ids: &ids, baseline: false };
     let mut kpis: Vec<Option<KpiDef>> = Vec::new();
     for k in &pack.kpis {
+        let scope = Scope { ids: &ids, baseline: false, ns: &k.namespace, pack };
         match check_kpi(k, pack, &mut datasets, &scope) {
             Ok((def, mut warns)) => {
                 diags.append(&mut warns);
@@ -367,8 +415,15 @@ fn check_kpi(
     scope: &Scope,
 ) -> Result<(KpiDef, Diagnostics), Box<Diagnostic>> {
     let warns = Vec::new();
+    // The datasets a KPI may read without naming one: those of its own namespace.
+    let own: Vec<usize> = datasets
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| local_name(&x.id, &k.namespace).is_some_and(|l| !l.contains('.')))
+        .map(|(i, _)| i)
+        .collect();
     let ds_index = match &k.dataset {
-        Some(d) => match datasets.iter().position(|x| x.id == d.value) {
+        Some(d) => match datasets.iter().position(|x| x.id == pack.resolve_name(&k.namespace, &d.value)) {
             Some(i) => i,
             None => {
                 let ids: Vec<&str> = datasets.iter().map(|x| x.id.as_str()).collect();
@@ -384,8 +439,8 @@ fn check_kpi(
                 ));
             }
         },
-        None if datasets.len() == 1 => 0,
-        None if datasets.is_empty() => {
+        None if own.len() == 1 => own[0],
+        None if own.is_empty() => {
             return Err(Box::new(
                 Diagnostic::error(
                     Code::UnknownDataset,
@@ -396,7 +451,7 @@ fn check_kpi(
             ))
         }
         None => {
-            let ids: Vec<&str> = datasets.iter().map(|x| x.id.as_str()).collect();
+            let ids: Vec<&str> = own.iter().map(|&i| datasets[i].id.as_str()).collect();
             return Err(Box::new(
                 Diagnostic::error(
                     Code::AmbiguousDataset,
@@ -614,7 +669,19 @@ fn dependency_order(kpis: &[KpiDef], sources: &Sources) -> Result<Vec<usize>, Di
     }
 }
 
-fn find_name(f: &crate::spec::FormulaText, name: &str) -> Option<SrcSpan> {
+/// Where KPI `id` is written in formula `f`: the full namespaced id, or, for a formula
+/// inside a namespace, a shorter suffix of it (`reach` for `core.reach`).
+fn find_name(f: &crate::spec::FormulaText, id: &str) -> Option<SrcSpan> {
+    let mut name = id;
+    loop {
+        if let Some(s) = find_exact_name(f, name) {
+            return Some(s);
+        }
+        name = name.split_once('.')?.1;
+    }
+}
+
+fn find_exact_name(f: &crate::spec::FormulaText, name: &str) -> Option<SrcSpan> {
     let bytes = f.text.as_bytes();
     let mut from = 0;
     while let Some(i) = f.text[from..].find(name) {

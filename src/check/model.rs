@@ -379,6 +379,8 @@ pub struct GoalDef {
     pub owner: Option<String>,
     /// Whether the objective is declared.
     pub objective_known: bool,
+    /// The fields set by an importer's `overrides:`.
+    pub overridden: Vec<String>,
 }
 
 /// The checked pack.

@@ -35,6 +35,12 @@ pub fn run(a: CheckArgs) -> i32 {
             return super::EXIT_INVALID;
         }
     };
+    if a.locked {
+        if let Err(d) = crate::spec::lock::verify(&pack) {
+            emit(&[d]);
+            return super::EXIT_INVALID;
+        }
+    }
     let scanner = LocalFiles;
     let opts = CheckOptions { data: &data, require_data: false, scanner: &scanner };
     match spec_to_model(&pack, &sources, &opts) {

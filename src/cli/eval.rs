@@ -46,7 +46,7 @@ pub fn run(a: EvalArgs) -> i32 {
             _ => None,
         };
         let on_bad_row = if a.on_bad_row == OnBadRow::Skip { BadRowPolicy::Skip } else { BadRowPolicy::Fail };
-        Ok(RunOptions { data, as_of, range, on_bad_row })
+        Ok(RunOptions { data, as_of, range, on_bad_row, locked: a.locked })
     })();
     let opts = match parsed {
         Ok(o) => o,

@@ -1,9 +1,11 @@
 //! The command line: clap definitions and dispatch. Each command lives in its own file.
 
 mod check;
+mod deps;
 mod eval;
 mod explain;
 mod init;
+mod lock;
 pub mod output;
 mod schema;
 mod test;
@@ -82,6 +84,10 @@ Examples:
 Examples:
   kpi init my-kpis && kpi eval my-kpis --as-of 2026-10-01")]
     Init(InitArgs),
+    /// Write kpi.lock: every resolved import with its version, source and content hash.
+    Lock(lock::LockArgs),
+    /// Print the import tree: namespace, pack, version, source.
+    Deps(deps::DepsArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -146,6 +152,9 @@ pub struct EvalArgs {
     /// What to do with a data row that cannot be read.
     #[arg(long, value_enum, default_value_t = OnBadRow::Fail)]
     pub on_bad_row: OnBadRow,
+    /// Fail (exit 2) unless the imports match kpi.lock.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 /// Formats of `kpi check` diagnostics.
@@ -174,6 +183,9 @@ pub struct CheckArgs {
     /// Diagnostics format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Fail (exit 2) unless the imports match kpi.lock.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 /// Formats of `kpi explain`.
@@ -272,5 +284,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Explain(a) => explain::run(a),
         Command::Schema => schema::run(),
         Command::Init(a) => init::run(a),
+        Command::Lock(a) => lock::run(a),
+        Command::Deps(a) => deps::run(a),
     }
 }

@@ -88,6 +88,23 @@ codes! {
     PackNotFound = "K0407",
     /// A pack file could not be read.
     PackUnreadable = "K0408",
+    /// `overrides:` names a goal that no import defines, e.g. `core.ig_engagment_q4`.
+    /// Only imported goals can be overridden; edit the pack's own goals directly.
+    UnknownOverride = "K0409",
+    /// An imported pack's `version:` does not satisfy the importer's requirement
+    /// (`version: "^1.2"` against `1.0.0`), is not semver, or the same pack is reached at
+    /// two different versions.
+    ImportVersion = "K0410",
+    /// Packs import each other in a circle: `a/pack.yaml -> b/pack.yaml -> a/pack.yaml`.
+    ImportCycle = "K0411",
+    /// An importer sets a parameter that the imported pack does not declare under
+    /// `params:`. Example: `params: {er_targte: 5%}`.
+    UnknownParam = "K0412",
+    /// A git import could not be fetched (bad URL, unknown `rev:`, no `git`).
+    ImportUnavailable = "K0413",
+    /// `--locked` and the imports no longer match `kpi.lock` (or there is none): a version,
+    /// source, commit or content hash changed. Run `kpi lock` to accept the change.
+    LockMismatch = "K0414",
     /// A goal's `target:` or `warn:` cannot be read. Example: `target: "=> 5%"`.
     InvalidTarget = "K0501",
     /// A goal's `window:` or `each:` cannot be read, or `each` is finer than the KPI grain.

@@ -95,6 +95,7 @@ pub fn build_report(
             warn: g.warn.as_ref().map(|w| w.0.clone()),
             smart: smart::Smart { achievable: out.achievable.verdict.clone(), ..smart::assess(model, g) },
             achievability: out.achievable.clone(),
+            overridden: g.overridden.clone(),
             results,
         });
     }

@@ -125,6 +125,9 @@ pub struct GoalReport {
     pub smart: Smart,
     /// The numbers behind the achievability verdict.
     pub achievability: crate::eval::Achievable,
+    /// The fields an importer's `overrides:` changed (`target`, `owner`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<String>,
     /// Results ordered by group values, then period.
     pub results: Vec<ResultRow>,
 }

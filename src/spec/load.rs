@@ -1,7 +1,12 @@
 //! Loading a pack: finding its files, parsing YAML with budgets, merging the sections.
 
-use super::model::{DatasetDoc, Entries, FileDoc, ForValue, GoalDoc, KpiDoc, Scalar, SourceDoc};
-use super::pack::{Dataset, FormulaText, Goal, Item, Kpi, Objective, Pack, SourceSpec};
+use super::model::{
+    DatasetDoc, Entries, FileDoc, ForValue, GoalDoc, GoalOverrideDoc, ImportDoc, KpiDoc, Scalar, SourceDoc,
+};
+use super::pack::{
+    Binding, Dataset, FormulaText, Goal, GoalOverride, Import, ImportSource, Item, Kpi, Objective, Pack,
+    ParamDecl, SourceSpec,
+};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
@@ -14,8 +19,9 @@ pub const MAX_PACK_FILES: usize = 1_000;
 /// Most definitions (datasets + KPIs + goals) in one pack.
 pub const MAX_DEFINITIONS: usize = 20_000;
 
-/// Loads the pack at `path`: a `.yaml` file, or a folder with `pack.yaml`.
-pub fn load_pack(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
+/// Loads the files of the pack at `path` (a `.yaml` file, or a folder with `pack.yaml`)
+/// without resolving its imports; see [`super::load_pack`].
+pub(crate) fn load_pack_files(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
     let meta = std::fs::metadata(path).map_err(|e| {
         vec![Diagnostic::error(
             Code::PackNotFound,
@@ -110,6 +116,10 @@ fn collect_yaml(root: &Path, dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -
                 continue;
             }
             if name == "tests" || name == "data" {
+                continue;
+            }
+            // A folder with its own pack.yaml is another pack (one this pack may import).
+            if p.join("pack.yaml").is_file() || p.join("pack.yml").is_file() {
                 continue;
             }
             collect_yaml(root, &p, out, depth + 1)?;
@@ -400,7 +410,8 @@ fn merge(
         }
     }
     let mut define = |kind: &'static str, id: &Item<String>, diags: &mut Diagnostics| -> bool {
-        if !valid_id(&id.value) {
+        let dotted_ok = matches!(kind, "binding" | "override");
+        if !(valid_id(&id.value) || dotted_ok && id.value.split('.').all(valid_id)) {
             diags.push(
                 Diagnostic::error(Code::InvalidId, format!("`{}` is not a valid {kind} id", id.value))
                     .with_label(id.span, "ids are letters, digits and `_`, not starting with a digit")
@@ -435,6 +446,15 @@ fn merge(
     }
     for (k, d) in doc.datasets.unwrap_or_default().0 {
         let id = cx.item(k);
+        if id.value.contains('.') {
+            // A namespaced id binds an imported dataset; it defines nothing.
+            if let Some(b) = binding(&cx, id, d, diags) {
+                if define("binding", &b.id, diags) {
+                    pack.bindings.push(b);
+                }
+            }
+            continue;
+        }
         if define("dataset", &id, diags) {
             pack.datasets.push(dataset(&cx, id, d));
         }
@@ -450,6 +470,118 @@ fn merge(
         if define("goal", &id, diags) {
             pack.goals.push(goal(&cx, id, d));
         }
+    }
+    for (k, d) in doc.imports.unwrap_or_default().0 {
+        let id = cx.item(k);
+        if define("import", &id, diags) {
+            pack.imports.push(import(&cx, id, d, diags));
+        }
+    }
+    for (k, d) in doc.params.unwrap_or_default().0 {
+        let id = cx.item(k);
+        if define("param", &id, diags) {
+            pack.param_decls.push(ParamDecl {
+                id,
+                ty: d.type_.map(|t| cx.item(t)),
+                default: d.default.map(|v| cx.text_item(v)),
+                description: d.description.map(|s| s.value),
+            });
+        }
+    }
+    for (k, d) in doc.overrides.and_then(|o| o.goals).unwrap_or_default().0 {
+        let id = cx.item(k);
+        if define("override", &id, diags) {
+            pack.overrides.push(goal_override(&cx, id, d));
+        }
+    }
+}
+
+fn binding(cx: &Ctx, id: Item<String>, d: DatasetDoc, diags: &mut Diagnostics) -> Option<Binding> {
+    let extra = d.time.is_some() || d.dimensions.is_some() || d.columns.is_some() || d.description.is_some();
+    if extra {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` binds an imported dataset and may only give `source:`", id.value),
+            )
+            .with_label(id.span, "a namespaced id binds the imported dataset of that name")
+            .with_help("the imported pack defines its columns; keep only `source:` here"),
+        );
+        return None;
+    }
+    let Some(s) = d.source else {
+        diags.push(
+            Diagnostic::error(Code::MissingField, format!("the binding of `{}` has no `source:`", id.value))
+                .with_label(id.span, "needs `source:`")
+                .with_help(format!("write `{}: {{source: data/file.csv}}`", id.value)),
+        );
+        return None;
+    };
+    let span = cx.span(&s.referenced);
+    let spec = match s.value {
+        SourceDoc::Path(p) => SourceSpec::Path(PathBuf::from(p)),
+        SourceDoc::Db { url, table, query } => SourceSpec::Database { url, table, query },
+    };
+    Some(Binding { id, source: Item::new(spec, span) })
+}
+
+fn import(cx: &Ctx, ns: Item<String>, d: ImportDoc, diags: &mut Diagnostics) -> Import {
+    let source = match (d.path, d.git) {
+        (Some(p), None) => Some(ImportSource::Path(cx.item(p))),
+        (None, Some(g)) => Some(ImportSource::Git { url: cx.item(g), rev: d.rev.map(|r| cx.text_item(r)) }),
+        (p, g) => {
+            let both = p.is_some() && g.is_some();
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    if both {
+                        format!("import `{}` gives both `path:` and `git:`", ns.value)
+                    } else {
+                        format!("import `{}` gives neither `path:` nor `git:`", ns.value)
+                    },
+                )
+                .with_label(ns.span, "this import")
+                .with_help("give `path: ../company-core`, or `git: <url>` with `rev: <tag or commit>`"),
+            );
+            None
+        }
+    };
+    Import {
+        ns,
+        source,
+        version: d.version.map(|v| cx.text_item(v)),
+        params: d
+            .params
+            .unwrap_or_default()
+            .0
+            .into_iter()
+            .map(|(k, v)| (cx.item(k), cx.text_item(v)))
+            .collect(),
+    }
+}
+
+fn for_items(cx: &Ctx, e: Entries<Spanned<ForValue>>) -> Vec<(Item<String>, Item<Vec<String>>)> {
+    e.0.into_iter()
+        .map(|(k, v)| {
+            let span = cx.span(&v.referenced);
+            let vals = match v.value {
+                ForValue::One(s) => vec![s.to_text()],
+                ForValue::Many(l) => l.iter().map(Scalar::to_text).collect(),
+            };
+            (cx.item(k), Item::new(vals, span))
+        })
+        .collect()
+}
+
+fn goal_override(cx: &Ctx, id: Item<String>, d: GoalOverrideDoc) -> GoalOverride {
+    GoalOverride {
+        id,
+        target: d.target.map(|x| cx.scalar_formula(x)),
+        warn: d.warn.map(|x| cx.scalar_formula(x)),
+        window: d.window.map(|x| cx.text_item(x)),
+        each: d.each.map(|x| cx.item(x)),
+        for_: d.for_.map(|e| for_items(cx, e)),
+        owner: d.owner.map(|x| cx.item(x)),
     }
 }
 
@@ -503,24 +635,12 @@ fn kpi(cx: &Ctx, id: Item<String>, d: KpiDoc) -> Kpi {
         grain: d.grain.map(|x| cx.item(x)),
         tags: d.tags.unwrap_or_default().into_iter().map(|t| t.value).collect(),
         owner: d.owner.map(|x| cx.item(x)),
+        namespace: String::new(),
     }
 }
 
 fn goal(cx: &Ctx, id: Item<String>, d: GoalDoc) -> Goal {
-    let for_ = d
-        .for_
-        .unwrap_or_default()
-        .0
-        .into_iter()
-        .map(|(k, v)| {
-            let span = cx.span(&v.referenced);
-            let vals = match v.value {
-                ForValue::One(s) => vec![s.to_text()],
-                ForValue::Many(l) => l.iter().map(Scalar::to_text).collect(),
-            };
-            (cx.item(k), Item::new(vals, span))
-        })
-        .collect();
+    let for_ = for_items(cx, d.for_.unwrap_or_default());
     Goal {
         id,
         kpi: d.kpi.map(|x| cx.item(x)),
@@ -533,6 +653,8 @@ fn goal(cx: &Ctx, id: Item<String>, d: GoalDoc) -> Goal {
         baseline: d.baseline.map(|x| cx.scalar_formula(x)),
         objective: d.objective.map(|x| cx.item(x)),
         owner: d.owner.map(|x| cx.item(x)),
+        namespace: String::new(),
+        overridden: Vec::new(),
     }
 }
 

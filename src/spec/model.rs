@@ -89,6 +89,68 @@ pub struct FileDoc {
     pub kpis: Option<Entries<KpiDoc>>,
     /// Goals: id → definition.
     pub goals: Option<Entries<GoalDoc>>,
+    /// Imported packs: namespace → where and which version.
+    pub imports: Option<Entries<ImportDoc>>,
+    /// Changes to imported definitions.
+    pub overrides: Option<OverridesDoc>,
+    /// Typed parameters the importer may set: name → declaration.
+    pub params: Option<Entries<ParamDoc>>,
+}
+
+/// One import: a path or a git repository, a version requirement, parameter values.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ImportDoc {
+    /// A folder or file, relative to the importing pack.
+    pub path: Option<Spanned<String>>,
+    /// A git repository URL.
+    pub git: Option<Spanned<String>>,
+    /// A tag, branch or commit of `git:`.
+    pub rev: Option<Spanned<Scalar>>,
+    /// A semver requirement on the imported pack's `version:`.
+    pub version: Option<Spanned<Scalar>>,
+    /// Values of the imported pack's `params:`.
+    pub params: Option<Entries<Spanned<Scalar>>>,
+}
+
+/// `overrides:` of a pack.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesDoc {
+    /// Imported goal id (`core.goal`) → the fields to change.
+    pub goals: Option<Entries<GoalOverrideDoc>>,
+}
+
+/// The fields of an imported goal that an importer may change.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GoalOverrideDoc {
+    /// New target.
+    pub target: Option<Spanned<Scalar>>,
+    /// New warn band.
+    pub warn: Option<Spanned<Scalar>>,
+    /// New window.
+    pub window: Option<Spanned<Scalar>>,
+    /// New judging grain.
+    pub each: Option<Spanned<String>>,
+    /// New scope.
+    #[serde(rename = "for")]
+    pub for_: Option<Entries<Spanned<ForValue>>>,
+    /// New owner.
+    pub owner: Option<Spanned<String>>,
+}
+
+/// A declared parameter.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDoc {
+    /// `number`, `percent`, `text` or `date`.
+    #[serde(rename = "type")]
+    pub type_: Option<Spanned<String>>,
+    /// The value when the importer sets none.
+    pub default: Option<Spanned<Scalar>>,
+    /// What it controls.
+    pub description: Option<Spanned<String>>,
 }
 
 /// A dataset's definition.

@@ -321,7 +321,8 @@ pub fn run_case(put: &PackUnderTest, case: &Case, sources: &Sources) -> CaseOutc
             return outcome;
         }
     };
-    let opts = RunOptions { data, as_of: case.as_of, range: None, on_bad_row: BadRowPolicy::Fail };
+    let opts =
+        RunOptions { data, as_of: case.as_of, range: None, on_bad_row: BadRowPolicy::Fail, locked: false };
     let result = evaluate_pack(&put.path, sources, &opts);
     match (&case.expect, result) {
         (Expect::Error { code, span }, Err(RunError::Diagnostics(diags))) => {
