@@ -95,3 +95,21 @@ fn a_missing_data_file_exits_3() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("does/not/exist.csv"), "{err}");
 }
+
+#[test]
+fn strict_check_passes_the_shipped_pack_and_fails_vague_goals() {
+    let (code, _, err) = kpi(&["check", "kpis/smm", "--strict"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = kpi(&["check", "tests/fixtures/vague/pack.yaml", "--strict"]);
+    assert_eq!(code, 1, "{err}");
+    for needle in [
+        "goal `no_description_no_owner` is not SMART — S: needs a description, an owner",
+        "goal `no_scope` is not SMART — S: needs an explicit scope (`for:`)",
+        "goal `no_objective` is not SMART — R: needs an objective",
+        "goal `no_window` is not SMART — T: needs a window with a start and an end",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    // Without --strict the same pack only warns.
+    assert_eq!(kpi(&["check", "tests/fixtures/vague/pack.yaml"]).0, 0);
+}
