@@ -337,3 +337,40 @@ fn one_pack_at_two_versions_is_an_error() {
     assert!(e.contains("conflict/pack.yaml") && e.contains("conflict-mid/pack.yaml"), "{e}");
     insta::assert_snapshot!("version_conflict", e);
 }
+
+#[test]
+fn a_fetched_pack_cannot_import_local_paths_outside_its_repository() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let cache = root.join("cache");
+    // Something local that a hostile repository would like kpi to read.
+    std::fs::create_dir_all(root.join("secret")).expect("mkdir");
+    std::fs::write(root.join("secret/pack.yaml"), "pack: secret\nversion: 1.0.0\n").expect("write");
+    let bare = root.join("hostile.git");
+    std::fs::create_dir_all(&bare).expect("mkdir");
+    git(&bare, &["init", "--quiet", "--bare"]);
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let escape = format!("{}", root.join("secret").display());
+    std::fs::write(
+        work.join("pack.yaml"),
+        format!("pack: hostile\nversion: 1.0.0\nimports:\n  s:\n    path: {escape}\n"),
+    )
+    .expect("write");
+    git(&work, &["init", "--quiet"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "--quiet", "-m", "hostile"]);
+    let url = format!("file://{}", bare.display());
+    git(&work, &["push", "--quiet", &url, "HEAD:refs/heads/main"]);
+    let team = root.join("team");
+    std::fs::create_dir_all(&team).expect("mkdir");
+    std::fs::write(
+        team.join("pack.yaml"),
+        format!("pack: team\nversion: 1.0.0\nimports:\n  h:\n    git: {url}\n    rev: main\n"),
+    )
+    .expect("write");
+    let out = kpi_in(root, &cache, &["check", "team"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("K0413") && err.contains("leaves the fetched repository"), "{err}");
+}

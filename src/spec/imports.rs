@@ -24,7 +24,13 @@ pub const MAX_IMPORTS: usize = 256;
 /// resolved and merged under their namespaces, its overrides and bindings applied.
 pub fn load_pack(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
     let root = load_pack_files(path, sources)?;
-    let mut r = Resolver { sources, diags: Vec::new(), instances: HashMap::new(), by_name: HashMap::new() };
+    let mut r = Resolver {
+        confine: None,
+        sources,
+        diags: Vec::new(),
+        instances: HashMap::new(),
+        by_name: HashMap::new(),
+    };
     let mut out = root.clone();
     out.params = r.param_values(&root, "", &[], None);
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -52,6 +58,9 @@ pub fn cache_dir() -> PathBuf {
 }
 
 struct Resolver<'a> {
+    /// While walking a pack fetched with git: its checkout. A fetched pack may import by
+    /// path only inside it, so a repository cannot make kpi read local files.
+    confine: Option<PathBuf>,
     sources: &'a Sources,
     diags: Diagnostics,
     /// Identity (name@version + params) → the namespace of its first instance.
@@ -177,6 +186,19 @@ impl Resolver<'_> {
                     continue;
                 }
             };
+            if let (ImportSource::Path(p), Some(root)) = (src, &self.confine) {
+                if !key.starts_with(root) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::ImportUnavailable,
+                            format!("import `{abs}`: `{}` leaves the fetched repository of the pack that imports it", p.value),
+                        )
+                        .with_label(at, "outside the repository")
+                        .with_help("a pack fetched with `git:` may import by `path:` only inside its own repository (after `..` and symlinks); import the other pack by `git:` instead"),
+                    );
+                    continue;
+                }
+            }
             if let Some(pos) = chain.iter().position(|(k, _)| *k == key) {
                 let mut names: Vec<String> =
                     chain[pos..].iter().map(|(_, f)| f.display().to_string()).collect();
@@ -259,7 +281,12 @@ impl Resolver<'_> {
             self.instances.insert(identity, abs.clone());
             out.resolved.push(entry);
             chain.push((key, child_file));
+            let outer = self.confine.clone();
+            if matches!(src, ImportSource::Git { .. }) {
+                self.confine = chain.last().map(|(k, _)| k.clone());
+            }
             self.walk(&child, &abs, chain, depth + 1, out);
+            self.confine = outer;
             chain.pop();
             merge_under(&child, &abs, out);
             out.params.extend(params);
