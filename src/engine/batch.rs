@@ -106,11 +106,25 @@ pub struct Batch {
     pub columns: Vec<ColumnData>,
 }
 
+/// Hashes byte strings a word at a time ([`hash_bytes`]); the values come from data files,
+/// and the table only ever holds each distinct value once.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BytesHasher(u64);
+
+impl std::hash::Hasher for BytesHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(bytes) ^ self.0.rotate_left(5);
+    }
+}
+
 /// The distinct values of one text column, in order of first appearance.
 #[derive(Debug, Clone, Default)]
 pub struct Dictionary {
     values: Vec<String>,
-    index: HashMap<Box<[u8]>, u32>,
+    index: HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<BytesHasher>>,
 }
 
 impl Dictionary {

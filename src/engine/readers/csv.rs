@@ -26,11 +26,14 @@ struct Record {
     ends: Vec<usize>,
     len: usize,
     line: u64,
+    /// 1 when `bytes` is the raw line with its delimiters (the fast path), 0 when the
+    /// fields are back to back (csv-core's output).
+    gap: usize,
 }
 
 impl Record {
     fn new() -> Record {
-        Record { bytes: vec![0; 4096], ends: vec![0; 64], len: 0, line: 0 }
+        Record { bytes: vec![0; 4096], ends: vec![0; 64], len: 0, line: 0, gap: 0 }
     }
 
     fn len(&self) -> usize {
@@ -39,7 +42,7 @@ impl Record {
 
     /// Field `i` (`i < len()`).
     fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + self.gap };
         &self.bytes[start..self.ends[i]]
     }
 
@@ -74,6 +77,7 @@ struct Source {
     header: Vec<String>,
     /// Bytes of the file before the buffer's start.
     read_before: u64,
+    delimiter: u8,
 }
 
 impl Source {
@@ -89,6 +93,7 @@ impl Source {
             line: 1,
             header: Vec::new(),
             read_before: 0,
+            delimiter,
         };
         let mut rec = Record::new();
         if !src.next(path, &mut rec)? {
@@ -132,6 +137,7 @@ impl Source {
             line,
             header: Vec::new(),
             read_before: start,
+            delimiter,
         })
     }
 
@@ -142,7 +148,67 @@ impl Source {
 
     /// Reads the next record; `false` at the end of the file.
     fn next(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
+        if self.next_plain(rec) {
+            return Ok(true);
+        }
+        self.next_quoted(path, rec)
+    }
+
+    /// The fast path: a whole line in the buffer without quotes is split at the delimiter
+    /// directly (no state machine). Between records csv-core is in its start state, so
+    /// handing the rest to it afterwards stays consistent. Returns `false` when the next
+    /// record needs the full parser (quotes, a line across buffer refills, end of file).
+    fn next_plain(&mut self, rec: &mut Record) -> bool {
+        loop {
+            let rest = &self.buf[self.pos..self.end];
+            let Some(nl) = memchr::memchr(b'\n', rest) else { return false };
+            let mut line = &rest[..nl];
+            if line.last() == Some(&b'\r') {
+                line = &line[..line.len() - 1];
+            }
+            if line.is_empty() {
+                // A blank line (or the `\n` of a `\r\n` split over two reads): skipped, as
+                // csv-core does.
+                self.pos += nl + 1;
+                self.line += 1;
+                continue;
+            }
+            if memchr::memchr(b'"', line).is_some() {
+                return false;
+            }
+            if rec.bytes.len() < line.len() {
+                rec.bytes.resize(line.len().next_power_of_two(), 0);
+            }
+            // Keep the line whole and note where each field ends; fields are short, so a
+            // plain byte loop beats a vectorised search per field.
+            rec.bytes[..line.len()].copy_from_slice(line);
+            let delim = self.delimiter;
+            let mut nends = 0;
+            for (i, &b) in line.iter().enumerate() {
+                if b == delim {
+                    if nends == rec.ends.len() {
+                        rec.ends.resize(rec.ends.len() * 2, 0);
+                    }
+                    rec.ends[nends] = i;
+                    nends += 1;
+                }
+            }
+            if nends == rec.ends.len() {
+                rec.ends.resize(rec.ends.len() * 2, 0);
+            }
+            rec.ends[nends] = line.len();
+            rec.len = nends + 1;
+            rec.gap = 1;
+            rec.line = self.line;
+            self.line += 1;
+            self.pos += nl + 1;
+            return true;
+        }
+    }
+
+    fn next_quoted(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
         use csv_core::ReadRecordResult as R;
+        rec.gap = 0;
         let (mut nbytes, mut nends) = (0, 0);
         let mut started = false;
         rec.line = self.line;
