@@ -173,7 +173,8 @@ impl Source {
                 self.line += 1;
                 continue;
             }
-            if memchr::memchr(b'"', line).is_some() {
+            // Quotes, and a bare `\r` (which csv-core takes as a line end), need the full parser.
+            if memchr::memchr2(b'"', b'\r', line).is_some() {
                 return false;
             }
             if rec.bytes.len() < line.len() {
