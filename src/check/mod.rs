@@ -269,7 +269,7 @@ fn check_header_columns(
         };
         diags.push(
             Diagnostic::error(
-                Code::UnknownColumn,
+                Code::MissingColumn,
                 format!("the {what} `{name}` of dataset `{}` is not a column of its data", def.id),
             )
             .with_label(span, "not in the data's header")

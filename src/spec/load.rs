@@ -49,7 +49,8 @@ pub fn load_pack(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
             Code::TooManyDefinitions,
             format!("the pack has {} YAML files; the limit is {MAX_PACK_FILES}", files.len()),
         )
-        .with_path(path)]);
+        .with_path(path)
+        .with_help("split it into several packs")]);
     }
     let mut diags = Vec::new();
     let mut docs = Vec::new();
@@ -67,13 +68,23 @@ pub fn load_pack(path: &Path, sources: &Sources) -> Result<Pack, Diagnostics> {
     }
     let n = pack.datasets.len() + pack.kpis.len() + pack.goals.len();
     if n > MAX_DEFINITIONS {
-        diags.push(
-            Diagnostic::error(
-                Code::TooManyDefinitions,
-                format!("the pack defines {n} datasets, KPIs and goals; the limit is {MAX_DEFINITIONS}"),
-            )
-            .with_path(path),
-        );
+        // Point at the first definition over the limit.
+        let over = pack
+            .datasets
+            .iter()
+            .map(|d| d.id.span)
+            .chain(pack.kpis.iter().map(|k| k.id.span))
+            .chain(pack.goals.iter().map(|g| g.id.span))
+            .nth(MAX_DEFINITIONS);
+        let d = Diagnostic::error(
+            Code::TooManyDefinitions,
+            format!("the pack defines {n} datasets, KPIs and goals; the limit is {MAX_DEFINITIONS}"),
+        )
+        .with_help("split it into several packs");
+        diags.push(match over {
+            Some(span) => d.with_label(span, format!("definition {} of {n}", MAX_DEFINITIONS + 1)),
+            None => d.with_path(path),
+        });
     }
     if diags.iter().any(|d| d.is_error()) {
         Err(diags)
@@ -125,7 +136,8 @@ fn yaml_options() -> serde_saphyr::Options {
     if let Some(b) = o.budget.as_mut() {
         b.max_aliases = 1_000;
         b.max_anchors = 1_000;
-        b.max_recorded_anchor_events = 100_000;
+        // A real pack records few events under anchors; an alias bomb records many fast.
+        b.max_recorded_anchor_events = 10_000;
         b.max_events = 500_000;
         b.max_depth = 64;
         b.max_nodes = 250_000;
@@ -179,10 +191,14 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
             let b = e.as_bytes();
             let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
             let col = at - b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1) + 1;
-            Err(Diagnostic::error(Code::InvalidUtf8, format!("`{}` is not valid UTF-8", path.display()))
-                .with_path(path)
-                .with_line_col(line, col)
-                .with_help("save the file as UTF-8"))
+            // A definition file, not data: a YAML error (exit 2), not `InvalidUtf8` (exit 3).
+            Err(Diagnostic::error(
+                Code::YamlSyntax,
+                format!("`{}` is not valid UTF-8 (line {line}, byte {col} of the line)", path.display()),
+            )
+            .with_path(path)
+            .with_line_col(line, col)
+            .with_help("save the file as UTF-8"))
         }
     }
 }
@@ -212,6 +228,20 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("line ")) {
         msg = msg[i + 2..].to_string();
     }
+    // The location is shown by the renderer; serde-saphyr also writes it into the text.
+    msg = strip_location(&msg);
+    if let Some(rest) = msg.strip_prefix("budget breached: ") {
+        let kind = rest.split([' ', '{', '(']).next().unwrap_or("");
+        let what = match kind {
+            "RecordedAnchorEvents" | "RecordedAnchorBytes" | "Aliases" | "AliasReplay" => {
+                "its aliases (`*name`) expand to too much: a YAML alias bomb?"
+            }
+            "Anchors" => "it defines too many anchors (`&name`)",
+            "Depth" => "it nests deeper than 64 levels",
+            _ => "it has too many values",
+        };
+        msg = format!("the YAML is over the safety budget of a definition file: {what}");
+    }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
     let (code, help, label) = if let Some(field) =
@@ -236,7 +266,11 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
         || msg.contains("too many")
         || msg.contains("exceeded")
     {
-        (Code::YamlBudget, "the YAML is too large or too deeply nested (aliases, anchors or nesting over the limit); simplify it", "here")
+        (
+            Code::YamlBudget,
+            "write the values out instead of repeating anchors, or split the file; packs need few aliases",
+            "over the budget here",
+        )
     } else if msg.starts_with("missing field") {
         (Code::MissingField, "add the key", "here")
     } else if msg.starts_with("duplicate mapping key") {
@@ -258,6 +292,20 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
         (Code::YamlSyntax, "fix the YAML syntax here (indent with spaces, quote values that start with `>`, `*`, `&` or `%`)", "here")
     };
     Diagnostic::error(code, msg).with_opt_label(span, label).with_help(help)
+}
+
+/// `text` without a trailing ` at line N, column M`.
+fn strip_location(text: &str) -> String {
+    if let Some(i) = text.rfind(" at line ") {
+        let tail = &text[i + " at line ".len()..];
+        let is_loc = tail.split_once(", column ").is_some_and(|(l, c)| {
+            l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+        });
+        if is_loc {
+            return text[..i].to_string();
+        }
+    }
+    text.to_string()
 }
 
 fn widen_to_key(s: SrcSpan, text: &str) -> SrcSpan {
