@@ -586,11 +586,10 @@ fn dependency_order(kpis: &[KpiDef], sources: &Sources) -> Result<Vec<usize>, Di
                             let at = next.and_then(|nx| find_name(&kpis[*x].formula, &kpis[nx].id));
                             diag = diag.with_label(
                                 at.unwrap_or(kpis[*x].span),
-                                format!(
-                                    "`{}` reads {}",
-                                    kpis[*x].id,
-                                    next.map(|nx| kpis[nx].id.as_str()).unwrap_or("")
-                                ),
+                                match next {
+                                    Some(nx) => format!("`{}` reads `{}`", kpis[*x].id, kpis[nx].id),
+                                    None => format!("`{}`", kpis[*x].id),
+                                },
                             );
                         }
                         let _ = sources;

@@ -192,13 +192,19 @@ pub fn color_stdout() -> bool {
 /// A clap error in the house style: `error[K0701]: ...`, clap's tip and usage, a help line.
 fn clap_diagnostic(text: &str) -> String {
     let code = crate::diagnostic::Code::InvalidArgument;
+    // `Usage: kpi eval [OPTIONS] ...` names the command whose --help to suggest.
+    let command: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .map(|u| u.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect())
+        .unwrap_or_default();
+    let command = if command.is_empty() { "kpi".to_string() } else { command.join(" ") };
     let mut out = String::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("error: ") {
             out.push_str(&format!("error[{code}]: {rest}\n"));
         } else if line.starts_with("For more information, try ") {
-            let rest = line.trim_start_matches("For more information, try ").trim_end_matches('.');
-            out.push_str(&format!("   = help: for the arguments, run {rest}\n"));
+            out.push_str(&format!("   = help: run `{command} --help` for the arguments\n"));
         } else if !line.trim().is_empty() {
             out.push_str(&format!("  {line}\n"));
         }

@@ -192,13 +192,10 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
             let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
             let col = at - b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1) + 1;
             // A definition file, not data: a YAML error (exit 2), not `InvalidUtf8` (exit 3).
-            Err(Diagnostic::error(
-                Code::YamlSyntax,
-                format!("`{}` is not valid UTF-8 (line {line}, byte {col} of the line)", path.display()),
-            )
-            .with_path(path)
-            .with_line_col(line, col)
-            .with_help("save the file as UTF-8"))
+            Err(Diagnostic::error(Code::YamlSyntax, format!("`{}` is not valid UTF-8", path.display()))
+                .with_path(path)
+                .with_line_col(line, col)
+                .with_help("save the file as UTF-8"))
         }
     }
 }
@@ -283,15 +280,60 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
         || msg.starts_with("expected")
         || msg.starts_with("invalid value")
     {
+        if let Some(d) = shape_error(&msg, span, text) {
+            return d;
+        }
         (
             Code::InvalidValue,
             "check the value's shape against the documentation (`kpi schema`)",
             "unexpected value",
         )
+    } else if msg.contains("tab") {
+        // Point at the tab itself, not at what follows it.
+        let at = span.map(|s| s.start.min(text.len())).unwrap_or(0);
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let tab = text[line_start..line_end].find('\t').map(|i| line_start + i);
+        let span = match (span, tab) {
+            (Some(s), Some(t)) => Some(SrcSpan::new(s.file, t, t + 1)),
+            (s, _) => s,
+        };
+        return Diagnostic::error(
+            Code::YamlSyntax,
+            "a tab is used for indentation; YAML indents with spaces",
+        )
+        .with_opt_label(span, "a tab")
+        .with_help("replace the tab with spaces");
     } else {
         (Code::YamlSyntax, "fix the YAML syntax here (indent with spaces, quote values that start with `>`, `*`, `&` or `%`)", "here")
     };
     Diagnostic::error(code, msg).with_opt_label(span, label).with_help(help)
+}
+
+/// A value of the wrong shape (`by: channel` where a list is expected), said with its key.
+fn shape_error(msg: &str, span: Option<SrcSpan>, text: &str) -> Option<Diagnostic> {
+    let span = span?;
+    let (what, help) = if msg.starts_with("expected sequence start") {
+        ("a list", "write a list: `[a, b]`, or one `- item` per line")
+    } else if msg.starts_with("expected string scalar") {
+        (
+            "text, not a list or a mapping",
+            "quote the value if it starts with `[`, `{`, `>`, `*`, `&`, `!` or `%`",
+        )
+    } else if msg.starts_with("expected mapping start") {
+        ("a mapping", "write `key: value` lines under it, indented by two more spaces")
+    } else {
+        return None;
+    };
+    let at = span.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..at].trim_start().trim_start_matches("- ");
+    let key = before.split(':').next().filter(|k| before.contains(':') && !k.trim().is_empty())?;
+    Some(
+        Diagnostic::error(Code::InvalidValue, format!("`{}:` needs {what}", key.trim()))
+            .with_label(span, "unexpected value")
+            .with_help(help),
+    )
 }
 
 /// `text` without a trailing ` at line N, column M`.
