@@ -3,7 +3,7 @@
 
 use crate::calendar::DateRange;
 use crate::check::{check_pack, CheckOptions, Model};
-use crate::diagnostic::{Diagnostic, Diagnostics, Sources};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Sources};
 use crate::engine::aggregate::scan_dataset;
 use crate::engine::readers::LocalFiles;
 use crate::engine::source::{BadRowPolicy, Scan};
@@ -42,6 +42,31 @@ pub fn plan_to_table(plan: &Plan, scanner: &dyn Scan) -> Result<AggTable, Box<Di
     Ok(table)
 }
 
+/// A warning per dataset that lost rows under `--on-bad-row skip`, pointing at the first.
+fn skipped_rows(model: &Model, plan: &Plan, table: &AggTable) -> Diagnostics {
+    let mut out = Vec::new();
+    for (dp, st) in plan.datasets.iter().zip(&table.stats) {
+        if st.skipped == 0 {
+            continue;
+        }
+        let Some(ds) = model.datasets.get(dp.dataset) else { continue };
+        let mut d = Diagnostic::warning(
+            Code::RowsSkipped,
+            format!("dataset `{}`: {} bad row(s) skipped (--on-bad-row skip)", ds.id, st.skipped),
+        )
+        .with_help("the report lists the first ones under `skipped_examples`; fix them, or run without --on-bad-row skip to stop at the first");
+        if let Some(src) = &ds.source {
+            d = d.with_path(&src.display);
+            if let Some(first) = st.first_skipped.first() {
+                d = d.with_line_col(first.line as usize, 0);
+                d.message = format!("{}; the first: {}", d.message, first.reason);
+            }
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// What one evaluation needs besides the pack.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -77,10 +102,11 @@ pub fn evaluate_pack(
     }
     let scanner = LocalFiles;
     let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner };
-    let (model, warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
+    let (model, mut warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
     let needs = needs(&model);
     let plan = model_to_plan(&model, &needs, opts.as_of, opts.on_bad_row, None);
     let table = plan_to_table(&plan, &scanner).map_err(|d| RunError::Diagnostics(vec![*d]))?;
+    warnings.extend(skipped_rows(&model, &plan, &table));
     let values = crate::eval::evaluate_kpis(&model, &plan, &table, &needs);
     let eopts = EvalOptions { as_of: opts.as_of, range: opts.range };
     let goals = evaluate_goals(&model, &values, &eopts);

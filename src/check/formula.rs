@@ -106,7 +106,11 @@ impl<'a> Lowerer<'a> {
                 e,
                 format!("{context} needs {}; this is {}", want.name(), got.name()),
                 &format!("this is {}", got.name()),
-            ))
+            )
+            .with_help_boxed(match want {
+                Ty::Bool => "write a condition here, such as `likes > 0` or `channel == \"vk\"`",
+                _ => "write a number here: text and dates can be compared (`==`, `in`) or counted (`count_distinct`)",
+            }))
         }
     }
 
@@ -205,12 +209,18 @@ impl<'a> Lowerer<'a> {
                         } else {
                             "1 argument"
                         };
-                        return Err(self.err(
-                            Code::WrongArity,
-                            e,
-                            format!("`{}` takes {want}; it got {}", func.name, args.len()),
-                            "here",
-                        ));
+                        return Err(self
+                            .err(
+                                Code::WrongArity,
+                                e,
+                                format!("`{}` takes {want}; it got {}", func.name, args.len()),
+                                "here",
+                            )
+                            .with_help_boxed(if takes_n {
+                                format!("for example `{}(sum(likes), 3)`", func.name)
+                            } else {
+                                format!("for example `{}(sum(likes))`", func.name)
+                            }));
                     }
                     let (x, t) = self.kpi_expr(&args[0])?;
                     self.expect_ty(&args[0], t, Ty::Number, &format!("`{}`", func.name))?;
@@ -220,15 +230,17 @@ impl<'a> Lowerer<'a> {
                                 v as u32
                             }
                             _ => {
-                                return Err(self.err(
-                                    Code::NotConstant,
-                                    a,
-                                    format!(
-                                        "the count of `{}` must be a whole number from 1 to 1000",
-                                        func.name
-                                    ),
-                                    "not a whole number",
-                                ))
+                                return Err(self
+                                    .err(
+                                        Code::NotConstant,
+                                        a,
+                                        format!(
+                                            "the count of `{}` must be a whole number from 1 to 1000",
+                                            func.name
+                                        ),
+                                        "not a whole number",
+                                    )
+                                    .with_help_boxed(format!("for example `{}(sum(likes), 3)`", func.name)))
                             }
                         },
                         None => 1,
@@ -255,12 +267,16 @@ impl<'a> Lowerer<'a> {
 
     fn no_filter(&self, func: &Ident, filter: Option<&Expr>) -> R<()> {
         match filter {
-            Some(f) => Err(self.err(
-                Code::TypeMismatch,
-                f,
-                format!("only aggregates take a `where` filter; `{}` is not an aggregate", func.name),
-                "filter not allowed here",
-            )),
+            Some(f) => Err(self
+                .err(
+                    Code::TypeMismatch,
+                    f,
+                    format!("only aggregates take a `where` filter; `{}` is not an aggregate", func.name),
+                    "filter not allowed here",
+                )
+                .with_help_boxed(
+                    "move the filter into the aggregates, for example `sum(likes where channel == \"vk\")`",
+                )),
             None => Ok(()),
         }
     }
@@ -330,6 +346,9 @@ impl<'a> Lowerer<'a> {
                 e,
                 format!("{context} compares {} with {}", want.name(), got.name()),
                 &format!("this is {}", got.name()),
+            )
+            .with_help_boxed(
+                "compare values of one type: quote text (`\"vk\"`), write dates as `date(\"2026-10-01\")`",
             ))
         }
     }
@@ -351,12 +370,14 @@ impl<'a> Lowerer<'a> {
             _ => {
                 self.same_ty(b, ta, tb, &format!("`{}`", op.as_str()))?;
                 if ta == Ty::Bool && !matches!(op, BinOp::Eq | BinOp::Ne) {
-                    return Err(self.err(
-                        Code::TypeMismatch,
-                        a,
-                        format!("`{}` cannot order booleans", op.as_str()),
-                        "a boolean",
-                    ));
+                    return Err(self
+                        .err(
+                            Code::TypeMismatch,
+                            a,
+                            format!("`{}` cannot order booleans", op.as_str()),
+                            "a boolean",
+                        )
+                        .with_help_boxed("compare booleans with `==` or `!=`"));
                 }
                 Ok(Ty::Bool)
             }
@@ -369,12 +390,9 @@ impl<'a> Lowerer<'a> {
             if ok {
                 Ok(())
             } else {
-                Err(self.err(
-                    Code::WrongArity,
-                    e,
-                    format!("`{name}` takes {want}; it got {}", args.len()),
-                    "here",
-                ))
+                Err(self
+                    .err(Code::WrongArity, e, format!("`{name}` takes {want}; it got {}", args.len()), "here")
+                    .with_help_boxed(format!("give `{name}` {want}")))
             }
         };
         match f {
@@ -389,12 +407,14 @@ impl<'a> Lowerer<'a> {
                 if let Some(d) = args.get(1) {
                     if !matches!(d.kind, ExprKind::Number(v) if v.fract() == 0.0 && (0.0..=15.0).contains(&v))
                     {
-                        return Err(self.err(
-                            Code::NotConstant,
-                            d,
-                            "the digits of `round` must be a whole number from 0 to 15",
-                            "not a whole number",
-                        ));
+                        return Err(self
+                            .err(
+                                Code::NotConstant,
+                                d,
+                                "the digits of `round` must be a whole number from 0 to 15",
+                                "not a whole number",
+                            )
+                            .with_help_boxed("for example `round(sum(spend), 2)`"));
                     }
                 }
                 Ok(Ty::Number)
@@ -444,24 +464,27 @@ impl<'a> Lowerer<'a> {
                 AggFn::Percentile => "2 arguments: `percentile(e, 0.9)`",
                 _ => "1 argument",
             };
-            return Err(self.err(
-                Code::WrongArity,
-                e,
-                format!("`{name}` takes {want}; it got {}", args.len()),
-                "here",
-            ));
+            return Err(self
+                .err(Code::WrongArity, e, format!("`{name}` takes {want}; it got {}", args.len()), "here")
+                .with_help_boxed(match f {
+                    AggFn::Count => "count rows with `count()`, values with `count(likes)`".to_string(),
+                    AggFn::Percentile => "for example `percentile(reach, 0.9)`".to_string(),
+                    _ => format!("for example `{name}(likes)`"),
+                }));
         }
         let param = match f {
             AggFn::Percentile => match args[1].kind {
                 ExprKind::Number(p) if (0.0..=1.0).contains(&p) => p,
                 ExprKind::Percent(p) if (0.0..=100.0).contains(&p) => p / 100.0,
                 _ => {
-                    return Err(self.err(
-                        Code::NotConstant,
-                        &args[1],
-                        "the fraction of `percentile` must be a number from 0 to 1 (or a percent)",
-                        "not a constant fraction",
-                    ))
+                    return Err(self
+                        .err(
+                            Code::NotConstant,
+                            &args[1],
+                            "the fraction of `percentile` must be a number from 0 to 1 (or a percent)",
+                            "not a constant fraction",
+                        )
+                        .with_help_boxed("for example `percentile(reach, 0.9)` or `percentile(reach, 90%)`"))
                 }
             },
             AggFn::Median => 0.5,
@@ -481,8 +504,10 @@ impl<'a> Lowerer<'a> {
                         .with_label(self.text.span(a.span), format!("this is {}", t.name()))
                         .with_help(if t == Ty::Text {
                             format!(
-                                "count its values with `count_distinct({})`, or filter on it with `where`",
-                                crate::syntax::print(a)
+                                "count its values with `count_distinct({a})`, or filter on it with `where`; \
+                                 if `{a}` holds numbers, declare `columns: {{{a}: number}}` in the dataset \
+                                 and `kpi eval` names the values that are not",
+                                a = crate::syntax::print(a)
                             )
                         } else {
                             "give a numeric column or expression".to_string()
@@ -497,12 +522,14 @@ impl<'a> Lowerer<'a> {
             Some(fe) => {
                 let (r, t) = self.row_expr(fe)?;
                 if !t.fits(Ty::Bool) {
-                    return Err(self.err(
-                        Code::TypeMismatch,
-                        fe,
-                        format!("a `where` filter must be a condition; this is {}", t.name()),
-                        "not a condition",
-                    ));
+                    return Err(self
+                        .err(
+                            Code::TypeMismatch,
+                            fe,
+                            format!("a `where` filter must be a condition; this is {}", t.name()),
+                            "not a condition",
+                        )
+                        .with_help_boxed("for example `sum(likes where channel == \"vk\")`"));
                 }
                 Some(r)
             }
@@ -603,7 +630,9 @@ impl<'a> Lowerer<'a> {
 
     fn column(&mut self, e: &Expr, parts: &[Ident]) -> R<(RowExpr, Ty)> {
         let Some(ds) = self.dataset.as_deref_mut() else {
-            return Err(self.err(Code::UnknownColumn, e, "no dataset to read columns from", "here"));
+            return Err(self
+                .err(Code::UnknownColumn, e, "no dataset to read columns from", "here")
+                .with_help_boxed("a target compares with numbers; columns are read in the KPI's formula"));
         };
         let col = match parts {
             [c] => c,
@@ -619,12 +648,11 @@ impl<'a> Lowerer<'a> {
             }
             _ => {
                 let full: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
-                return Err(self.err(
-                    Code::UnknownColumn,
-                    e,
-                    format!("`{}` is not a column name", full.join(".")),
-                    "here",
-                ));
+                return Err(self
+                    .err(Code::UnknownColumn, e, format!("`{}` is not a column name", full.join(".")), "here")
+                    .with_help_boxed(
+                        "name a column as `likes` or `posts.likes`; put other names in backticks",
+                    ));
             }
         };
         if col.name == ds.time {

@@ -62,7 +62,8 @@ pub fn lower_band(
                     Code::TypeMismatch,
                     format!("a target compares with a number; this is {}", ty.name()),
                 )
-                .with_label(text.span(e.span), "not a number"),
+                .with_label(text.span(e.span), "not a number")
+                .with_help("write a number or a percent, such as `>= 4.5%` or `< 1.2 * baseline`"),
             ));
         }
         if kpi.unit == Unit::Percent {

@@ -318,7 +318,7 @@ fn check_header_columns(
         };
         diags.push(
             Diagnostic::error(
-                Code::UnknownColumn,
+                Code::MissingColumn,
                 format!("the {what} `{name}` of dataset `{}` is not a column of its data", def.id),
             )
             .with_label(span, "not in the data's header")
@@ -642,11 +642,10 @@ fn dependency_order(kpis: &[KpiDef], sources: &Sources) -> Result<Vec<usize>, Di
                             let at = next.and_then(|nx| find_name(&kpis[*x].formula, &kpis[nx].id));
                             diag = diag.with_label(
                                 at.unwrap_or(kpis[*x].span),
-                                format!(
-                                    "`{}` reads {}",
-                                    kpis[*x].id,
-                                    next.map(|nx| kpis[nx].id.as_str()).unwrap_or("")
-                                ),
+                                match next {
+                                    Some(nx) => format!("`{}` reads `{}`", kpis[*x].id, kpis[nx].id),
+                                    None => format!("`{}`", kpis[*x].id),
+                                },
                             );
                         }
                         let _ = sources;

@@ -267,14 +267,41 @@ pub fn color_stdout() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// A clap error in the house style: `error[K0701]: ...`, clap's tip and usage, a help line.
+fn clap_diagnostic(text: &str) -> String {
+    let code = crate::diagnostic::Code::InvalidArgument;
+    // `Usage: kpi eval [OPTIONS] ...` names the command whose --help to suggest.
+    let command: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .map(|u| u.split_whitespace().take_while(|w| !w.starts_with(['-', '[', '<'])).collect())
+        .unwrap_or_default();
+    let command = if command.is_empty() { "kpi".to_string() } else { command.join(" ") };
+    let mut out = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("error: ") {
+            out.push_str(&format!("error[{code}]: {rest}\n"));
+        } else if line.starts_with("For more information, try ") {
+            out.push_str(&format!("   = help: run `{command} --help` for the arguments\n"));
+        } else if !line.trim().is_empty() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
+}
+
 /// Runs the command line; returns the exit code.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_INVALID } else { EXIT_OK };
-            let _ = e.print();
-            return code;
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = e.print();
+                return EXIT_OK;
+            }
+            eprint!("{}", clap_diagnostic(&e.render().to_string()));
+            return EXIT_INVALID;
         }
     };
     match cli.command {

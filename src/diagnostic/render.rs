@@ -77,21 +77,22 @@ pub fn render_human(d: &Diagnostic, sources: &Sources) -> String {
         let end = LineCol::of(text, label.span.end.max(label.span.start));
         let arrow = if i == 0 { "-->" } else { ":::" };
         let _ = writeln!(out, "  {arrow} {}:{}:{}", file.path.display(), start.line, start.col);
-        let line_text = text.lines().nth(start.line - 1).unwrap_or("");
+        let line_text = text.lines().nth(start.line - 1).unwrap_or("").trim_end();
         let gutter = start.line.to_string().len().max(2);
-        let _ = writeln!(out, "{:>gutter$} |", "");
-        let _ = writeln!(out, "{:>gutter$} | {}", start.line, line_text.trim_end());
         let width = if end.line == start.line {
             end.col.saturating_sub(start.col).max(1)
         } else {
             line_text.chars().count().saturating_sub(start.col - 1).max(1)
         };
+        let (shown, caret_col, width) = clip_line(line_text, start.col, width);
+        let _ = writeln!(out, "{:>gutter$} |", "");
+        let _ = writeln!(out, "{:>gutter$} | {}", start.line, shown);
         let marker = if i == 0 { "^" } else { "-" };
         let _ = writeln!(
             out,
             "{:>gutter$} | {}{} {}",
             "",
-            " ".repeat(start.col - 1),
+            " ".repeat(caret_col - 1),
             marker.repeat(width),
             label.text
         );
@@ -100,6 +101,33 @@ pub fn render_human(d: &Diagnostic, sources: &Sources) -> String {
         let _ = writeln!(out, "   = help: {h}");
     }
     out
+}
+
+/// The widest snippet line shown, in characters; longer lines are cut around the span.
+const MAX_SNIPPET: usize = 100;
+
+/// Cuts a long source line to a window around the span at `col` (1-based, characters) of
+/// `width` characters, marking the cuts with `…`; returns the text, the span's column in
+/// it and the (possibly shortened) width of the carets.
+fn clip_line(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let len = line.chars().count();
+    if len <= MAX_SNIPPET {
+        return (line.to_string(), col, width);
+    }
+    let context = 30;
+    let from = col.saturating_sub(1).saturating_sub(context).min(len);
+    let to = (from + MAX_SNIPPET).min(len);
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(from).take(to - from));
+    if to < len {
+        shown.push('…');
+    }
+    let caret_col = col - from + usize::from(from > 0);
+    let width = width.min((to + 1).saturating_sub(col).max(1));
+    (shown, caret_col, width)
 }
 
 /// Renders a diagnostic as a JSON object: code, name, severity, file, line, column,
@@ -200,5 +228,20 @@ mod tests {
             render_github(&d, &s),
             "::warning file=a%2Cb%3Ac.yaml,line=2,col=3,title=K0402::50%25 off%0D%0Anow%0Ahelp: a, b: c"
         );
+    }
+
+    #[test]
+    fn cuts_long_lines_around_the_span() {
+        let s = Sources::new();
+        let line = format!("formula: {}x{}", "(".repeat(500), ")".repeat(500));
+        let f = s.add("a.yaml", line.as_str());
+        let at = line.find('x').unwrap_or(0);
+        let d = Diagnostic::error(Code::NestingTooDeep, "too deep")
+            .with_label(SrcSpan::new(f, at, at + 1), "here");
+        let r = render_human(&d, &s);
+        assert!(r.lines().all(|l| l.chars().count() < 130), "{r}");
+        let snippet = r.lines().find(|l| l.contains('x')).unwrap_or("");
+        let caret = r.lines().find(|l| l.contains("^ here")).unwrap_or("");
+        assert_eq!(snippet.chars().position(|c| c == 'x'), caret.chars().position(|c| c == '^'), "{r}");
     }
 }

@@ -121,7 +121,14 @@ pub fn build_report(
             skipped_examples: st
                 .first_skipped
                 .iter()
-                .map(|s| format!("line {}: {}", s.line, s.reason))
+                .map(|s| {
+                    // Reader messages name their line already.
+                    if s.reason.starts_with("line ") {
+                        s.reason.clone()
+                    } else {
+                        format!("line {}: {}", s.line, s.reason)
+                    }
+                })
                 .collect(),
         });
     }

@@ -55,7 +55,8 @@ pub(crate) fn load_pack_files(path: &Path, sources: &Sources) -> Result<Pack, Di
             Code::TooManyDefinitions,
             format!("the pack has {} YAML files; the limit is {MAX_PACK_FILES}", files.len()),
         )
-        .with_path(path)]);
+        .with_path(path)
+        .with_help("split it into several packs")]);
     }
     let mut diags = Vec::new();
     let mut docs = Vec::new();
@@ -73,13 +74,23 @@ pub(crate) fn load_pack_files(path: &Path, sources: &Sources) -> Result<Pack, Di
     }
     let n = pack.datasets.len() + pack.kpis.len() + pack.goals.len();
     if n > MAX_DEFINITIONS {
-        diags.push(
-            Diagnostic::error(
-                Code::TooManyDefinitions,
-                format!("the pack defines {n} datasets, KPIs and goals; the limit is {MAX_DEFINITIONS}"),
-            )
-            .with_path(path),
-        );
+        // Point at the first definition over the limit.
+        let over = pack
+            .datasets
+            .iter()
+            .map(|d| d.id.span)
+            .chain(pack.kpis.iter().map(|k| k.id.span))
+            .chain(pack.goals.iter().map(|g| g.id.span))
+            .nth(MAX_DEFINITIONS);
+        let d = Diagnostic::error(
+            Code::TooManyDefinitions,
+            format!("the pack defines {n} datasets, KPIs and goals; the limit is {MAX_DEFINITIONS}"),
+        )
+        .with_help("split it into several packs");
+        diags.push(match over {
+            Some(span) => d.with_label(span, format!("definition {} of {n}", MAX_DEFINITIONS + 1)),
+            None => d.with_path(path),
+        });
     }
     if diags.iter().any(|d| d.is_error()) {
         Err(diags)
@@ -135,7 +146,8 @@ fn yaml_options() -> serde_saphyr::Options {
     if let Some(b) = o.budget.as_mut() {
         b.max_aliases = 1_000;
         b.max_anchors = 1_000;
-        b.max_recorded_anchor_events = 100_000;
+        // A real pack records few events under anchors; an alias bomb records many fast.
+        b.max_recorded_anchor_events = 10_000;
         b.max_events = 500_000;
         b.max_depth = 64;
         b.max_nodes = 250_000;
@@ -189,7 +201,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Diagnostic> {
             let b = e.as_bytes();
             let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
             let col = at - b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1) + 1;
-            Err(Diagnostic::error(Code::InvalidUtf8, format!("`{}` is not valid UTF-8", path.display()))
+            // A definition file, not data: a YAML error (exit 2), not `InvalidUtf8` (exit 3).
+            Err(Diagnostic::error(Code::YamlSyntax, format!("`{}` is not valid UTF-8", path.display()))
                 .with_path(path)
                 .with_line_col(line, col)
                 .with_help("save the file as UTF-8"))
@@ -222,9 +235,19 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
     if let Some(i) = msg.find(": ").filter(|_| msg.starts_with("line ")) {
         msg = msg[i + 2..].to_string();
     }
-    // The location is shown with the snippet; keep it out of the message and the key list.
-    if let Some(i) = msg.rfind(" at line ").filter(|&i| msg[i..].contains(", column ")) {
-        msg.truncate(i);
+    // The location is shown by the renderer; serde-saphyr also writes it into the text.
+    msg = strip_location(&msg);
+    if let Some(rest) = msg.strip_prefix("budget breached: ") {
+        let kind = rest.split([' ', '{', '(']).next().unwrap_or("");
+        let what = match kind {
+            "RecordedAnchorEvents" | "RecordedAnchorBytes" | "Aliases" | "AliasReplay" => {
+                "its aliases (`*name`) expand to too much: a YAML alias bomb?"
+            }
+            "Anchors" => "it defines too many anchors (`&name`)",
+            "Depth" => "it nests deeper than 64 levels",
+            _ => "it has too many values",
+        };
+        msg = format!("the YAML is over the safety budget of a definition file: {what}");
     }
     let loc = e.location();
     let span = loc.map(|l| loc_span(file, &l, text));
@@ -250,7 +273,11 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
         || msg.contains("too many")
         || msg.contains("exceeded")
     {
-        (Code::YamlBudget, "the YAML is too large or too deeply nested (aliases, anchors or nesting over the limit); simplify it", "here")
+        (
+            Code::YamlBudget,
+            "write the values out instead of repeating anchors, or split the file; packs need few aliases",
+            "over the budget here",
+        )
     } else if msg.starts_with("missing field") {
         (Code::MissingField, "add the key", "here")
     } else if msg.starts_with("duplicate mapping key") {
@@ -263,15 +290,74 @@ fn yaml_error(e: &serde_saphyr::Error, text: &str, file: FileId) -> Diagnostic {
         || msg.starts_with("expected")
         || msg.starts_with("invalid value")
     {
+        if let Some(d) = shape_error(&msg, span, text) {
+            return d;
+        }
         (
             Code::InvalidValue,
             "check the value's shape against the documentation (`kpi schema`)",
             "unexpected value",
         )
+    } else if msg.contains("tab") {
+        // Point at the tab itself, not at what follows it.
+        let at = span.map(|s| s.start.min(text.len())).unwrap_or(0);
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let tab = text[line_start..line_end].find('\t').map(|i| line_start + i);
+        let span = match (span, tab) {
+            (Some(s), Some(t)) => Some(SrcSpan::new(s.file, t, t + 1)),
+            (s, _) => s,
+        };
+        return Diagnostic::error(
+            Code::YamlSyntax,
+            "a tab is used for indentation; YAML indents with spaces",
+        )
+        .with_opt_label(span, "a tab")
+        .with_help("replace the tab with spaces");
     } else {
         (Code::YamlSyntax, "fix the YAML syntax here (indent with spaces, quote values that start with `>`, `*`, `&` or `%`)", "here")
     };
     Diagnostic::error(code, msg).with_opt_label(span, label).with_help(help)
+}
+
+/// A value of the wrong shape (`by: channel` where a list is expected), said with its key.
+fn shape_error(msg: &str, span: Option<SrcSpan>, text: &str) -> Option<Diagnostic> {
+    let span = span?;
+    let (what, help) = if msg.starts_with("expected sequence start") {
+        ("a list", "write a list: `[a, b]`, or one `- item` per line")
+    } else if msg.starts_with("expected string scalar") {
+        (
+            "text, not a list or a mapping",
+            "quote the value if it starts with `[`, `{`, `>`, `*`, `&`, `!` or `%`",
+        )
+    } else if msg.starts_with("expected mapping start") {
+        ("a mapping", "write `key: value` lines under it, indented by two more spaces")
+    } else {
+        return None;
+    };
+    let at = span.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..at].trim_start().trim_start_matches("- ");
+    let key = before.split(':').next().filter(|k| before.contains(':') && !k.trim().is_empty())?;
+    Some(
+        Diagnostic::error(Code::InvalidValue, format!("`{}:` needs {what}", key.trim()))
+            .with_label(span, "unexpected value")
+            .with_help(help),
+    )
+}
+
+/// `text` without a trailing ` at line N, column M`.
+fn strip_location(text: &str) -> String {
+    if let Some(i) = text.rfind(" at line ") {
+        let tail = &text[i + " at line ".len()..];
+        let is_loc = tail.split_once(", column ").is_some_and(|(l, c)| {
+            l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+        });
+        if is_loc {
+            return text[..i].to_string();
+        }
+    }
+    text.to_string()
 }
 
 fn widen_to_key(s: SrcSpan, text: &str) -> SrcSpan {

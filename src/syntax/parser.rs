@@ -213,7 +213,8 @@ fn build(pair: Pair<'_, Rule>) -> Result<Node, SyntaxError> {
             let span = join(lhs.expr.span, rhs.expr.span);
             let depth = lhs.depth.max(rhs.depth);
             let kind = ExprKind::Binary(bop, Box::new(lhs.expr), Box::new(rhs.expr));
-            Node::over(kind, span, depth, bop.is_comparison())
+            // Too deep: point at the operator that went over, not at the whole chain.
+            Node::over(kind, span, depth, bop.is_comparison()).map_err(|e| SyntaxError { span: op_span, ..e })
         })
         .map_postfix(|lhs, op| {
             let lhs = lhs?;
@@ -249,7 +250,7 @@ fn build(pair: Pair<'_, Rule>) -> Result<Node, SyntaxError> {
                     negated,
                 }
             };
-            Node::over(kind, span, depth, true)
+            Node::over(kind, span, depth, true).map_err(|e| SyntaxError { span: op_span, ..e })
         })
         .parse(pair.into_inner())
 }
