@@ -110,6 +110,13 @@ pub fn evaluate_pack(
     let values = crate::eval::evaluate_kpis(&model, &plan, &table, &needs);
     let eopts = EvalOptions { as_of: opts.as_of, range: opts.range };
     let goals = evaluate_goals(&model, &values, &eopts);
-    let report = build_report(&model, &plan, &table, &values, &goals, opts.as_of, opts.range);
+    let ev = crate::report::Evaluated {
+        model: &model,
+        plan: &plan,
+        table: &table,
+        values: &values,
+        goals: &goals,
+    };
+    let report = build_report(&ev, opts.as_of, opts.range, sources);
     Ok((report, warnings))
 }

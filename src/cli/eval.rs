@@ -8,7 +8,7 @@ use crate::calendar::{parse_date, today, DateRange};
 use crate::diagnostic::{Code, Diagnostic, Sources};
 use crate::engine::source::BadRowPolicy;
 use crate::pipeline::{evaluate_pack, RunError, RunOptions};
-use crate::report::{json, table};
+use crate::report::{github, html, json, junit, markdown, table};
 
 fn bad_arg(msg: String, help: &str) -> Diagnostic {
     Diagnostic::error(Code::InvalidArgument, msg).with_help(help)
@@ -23,6 +23,7 @@ fn date_arg(flag: &str, v: &str) -> Result<i32, Diagnostic> {
 /// Runs `kpi eval`.
 pub fn run(a: EvalArgs) -> i32 {
     let sources = Sources::new();
+    let mut reports: Vec<(Format, std::path::PathBuf)> = Vec::new();
     let parsed = (|| -> Result<RunOptions, Diagnostic> {
         let data = parse_bindings(&a.data)?;
         let as_of = match &a.as_of {
@@ -46,6 +47,21 @@ pub fn run(a: EvalArgs) -> i32 {
             _ => None,
         };
         let on_bad_row = if a.on_bad_row == OnBadRow::Skip { BadRowPolicy::Skip } else { BadRowPolicy::Fail };
+        for r in &a.reports {
+            let ok = r
+                .split_once('=')
+                .and_then(|(f, p)| Some((Format::parse(f)?, p)))
+                .filter(|(_, p)| !p.is_empty());
+            match ok {
+                Some((f, p)) => reports.push((f, std::path::PathBuf::from(p))),
+                None => {
+                    return Err(bad_arg(
+                        format!("--report `{r}` is not FORMAT=PATH"),
+                        "write e.g. --report junit=kpi.xml; the formats are table, json, markdown, junit, html, github",
+                    ))
+                }
+            }
+        }
         Ok(RunOptions { data, as_of, range, on_bad_row, locked: a.locked })
     })();
     let opts = match parsed {
@@ -63,27 +79,37 @@ pub fn run(a: EvalArgs) -> i32 {
         }
     };
     print_diagnostics(&warnings, &sources);
-    let text = match a.format {
+    let render = |f: Format, to_terminal: bool| match f {
         Format::Json => json::render(&report),
-        Format::Table => table::render(&report, a.output.is_none() && color_stdout()),
+        Format::Table => table::render(&report, to_terminal && color_stdout()),
+        Format::Markdown => markdown::render(&report),
+        Format::Junit => junit::render(&report),
+        Format::Html => html::render(&report),
+        Format::Github => github::render(&report),
     };
-    match &a.output {
-        Some(path) => {
-            let mut inputs: Vec<std::path::PathBuf> = Vec::new();
-            inputs.push(a.pack.clone());
-            for f in 0..u32::MAX {
-                match sources.get(crate::diagnostic::FileId(f)) {
-                    Some(s) => inputs.push(s.path),
-                    None => break,
-                }
-            }
-            inputs.extend(report.data.iter().map(|d| std::path::PathBuf::from(&d.source)));
-            if let Err(d) = output::write_atomic(path, &text, &inputs) {
-                print_diagnostics(&[d], &sources);
-                return EXIT_INVALID;
+    let mut files: Vec<(std::path::PathBuf, String)> =
+        reports.iter().map(|(f, p)| (p.clone(), render(*f, false))).collect();
+    if let Some(path) = &a.output {
+        files.insert(0, (path.clone(), render(a.format, false)));
+    }
+    if !files.is_empty() {
+        let mut inputs: Vec<std::path::PathBuf> = vec![a.pack.clone()];
+        for f in 0..u32::MAX {
+            match sources.get(crate::diagnostic::FileId(f)) {
+                Some(s) => inputs.push(s.path),
+                None => break,
             }
         }
-        None => print!("{text}"),
+        inputs.extend(report.data.iter().map(|d| std::path::PathBuf::from(&d.source)));
+        if let Err(d) = output::write_all_atomic(&files, &inputs) {
+            print_diagnostics(&[d], &sources);
+            return EXIT_INVALID;
+        }
+    }
+    if a.output.is_none() {
+        use std::io::Write;
+        // A closed pipe (`kpi eval | head`) is not an error worth a panic.
+        let _ = std::io::stdout().write_all(render(a.format, true).as_bytes());
     }
     let failing = |s: &str| match a.fail_on {
         FailOn::Never => false,

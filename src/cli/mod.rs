@@ -97,6 +97,21 @@ pub enum Format {
     Table,
     /// The JSON report `kpi-report/1`.
     Json,
+    /// GitHub-flavoured Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+    /// JUnit XML: one test case per goal, group and period.
+    Junit,
+    /// One self-contained HTML page with charts.
+    Html,
+    /// GitHub Actions annotations on the goals' lines.
+    Github,
+}
+
+impl Format {
+    /// Parses a format name (for `--report FORMAT=PATH`).
+    pub fn parse(s: &str) -> Option<Format> {
+        <Format as ValueEnum>::from_str(s, true).ok()
+    }
 }
 
 /// Which goal statuses make `kpi eval` exit 1.
@@ -146,6 +161,9 @@ pub struct EvalArgs {
     /// Write the report to FILE (whole or not at all) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to PATH (repeatable): one evaluation, several files.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<String>,
     /// Exit 1 when a goal is at or above this level.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,

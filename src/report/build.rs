@@ -7,17 +7,29 @@ use crate::eval::{smart, GoalOutcome, KpiValues, Status};
 use crate::plan::{AggTable, Bucketing, Plan};
 use std::collections::BTreeMap;
 
+/// Everything an evaluation produced, for the report.
+pub struct Evaluated<'a> {
+    /// The checked pack.
+    pub model: &'a Model,
+    /// The plan that was run.
+    pub plan: &'a Plan,
+    /// The aggregate table.
+    pub table: &'a AggTable,
+    /// KPI values.
+    pub values: &'a KpiValues,
+    /// Goal outcomes.
+    pub goals: &'a [GoalOutcome],
+}
+
 /// Builds the report: KPIs at their grain (periods overlapping `range`), goals, SMART,
 /// the summary.
 pub fn build_report(
-    model: &Model,
-    plan: &Plan,
-    table: &AggTable,
-    values: &KpiValues,
-    goals: &[GoalOutcome],
+    ev: &Evaluated,
     as_of: i32,
     range: Option<DateRange>,
+    sources: &crate::diagnostic::Sources,
 ) -> Report {
+    let Evaluated { model, plan, table, values, goals } = *ev;
     let mut notes = Vec::new();
     let mut kpis: Vec<KpiReport> = Vec::new();
     for (k, kpi) in model.kpis.iter().enumerate() {
@@ -74,6 +86,7 @@ pub fn build_report(
                 period: r.period.clone(),
                 value: r.value,
                 target: g.target.0.clone(),
+                threshold: r.target_value,
                 status: r.status.as_str(),
                 partial: r.partial,
                 projected: r.projected,
@@ -83,8 +96,13 @@ pub fn build_report(
                 message: r.message.clone(),
             });
         }
+        let defined_at = sources.get(g.span.file).map(|f| super::DefinedAt {
+            file: f.path.display().to_string(),
+            line: crate::diagnostic::LineCol::of(&f.text, g.span.start).line,
+        });
         greports.push(GoalReport {
             id: g.id.clone(),
+            defined_at,
             kpi: kpi.id.clone(),
             objective: g.objective.clone(),
             description: g.description.clone(),

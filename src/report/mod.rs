@@ -2,10 +2,14 @@
 
 mod build;
 mod format;
+pub mod github;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
-pub use build::build_report;
+pub use build::{build_report, Evaluated};
 pub use format::{format_short, format_value};
 
 use crate::eval::smart::Smart;
@@ -105,6 +109,9 @@ pub struct ValueRow {
 pub struct GoalReport {
     /// Id.
     pub id: String,
+    /// Where the goal is defined: file and line (for annotations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defined_at: Option<DefinedAt>,
     /// KPI id.
     pub kpi: String,
     /// Objective id.
@@ -132,6 +139,15 @@ pub struct GoalReport {
     pub results: Vec<ResultRow>,
 }
 
+/// A place in a definition file.
+#[derive(Debug, Clone, Serialize)]
+pub struct DefinedAt {
+    /// The file, as given on the command line.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
 /// One judged group and period.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultRow {
@@ -143,6 +159,9 @@ pub struct ResultRow {
     pub value: Option<f64>,
     /// The target as written.
     pub target: String,
+    /// The target's threshold as a number, when it is `OP VALUE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     /// The status.
     pub status: &'static str,
     /// Unfinished at `as_of`.

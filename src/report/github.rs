@@ -1,0 +1,56 @@
+//! GitHub Actions workflow commands: `::error` for fail/off_track/error and `::warning`
+//! for warn/at_risk, each pointing at the goal's line in its YAML file.
+
+use super::markdown::group_text;
+use super::{format_value, Report};
+use crate::check::Unit;
+use std::fmt::Write;
+
+fn esc_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn esc_prop(s: &str) -> String {
+    esc_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Renders the report as workflow commands (one line each), then a summary notice.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    for g in &r.goals {
+        let unit = r
+            .kpis
+            .iter()
+            .find(|k| k.id == g.kpi)
+            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
+            .unwrap_or(Unit::None);
+        for x in &g.results {
+            let level = match x.status {
+                "fail" | "off_track" | "error" => "error",
+                "warn" | "at_risk" => "warning",
+                _ => continue,
+            };
+            let mut props = String::new();
+            if let Some(at) = &g.defined_at {
+                let _ = write!(props, "file={},line={},", esc_prop(&at.file), at.line);
+            }
+            let _ = write!(props, "title={}", esc_prop(&format!("goal {} {}", g.id, x.status)));
+            let mut msg = format!(
+                "{} is {} for {} in {} (target {})",
+                g.kpi,
+                format_value(x.value, &unit),
+                group_text(&x.group),
+                x.period,
+                x.target
+            );
+            if let Some(p) = x.projected {
+                msg.push_str(&format!(", projected {} at the end", format_value(Some(p), &unit)));
+            }
+            let _ = writeln!(out, "::{level} {props}::{}", esc_data(&msg));
+        }
+    }
+    let parts: Vec<String> =
+        r.summary.iter().filter(|(_, &n)| n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    let _ = writeln!(out, "::notice title=kpi {}::{}", esc_prop(&r.pack.name), esc_data(&parts.join(", ")));
+    out
+}
