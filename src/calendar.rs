@@ -208,6 +208,42 @@ impl Calendar {
         self.start(g, p + 1) - 1
     }
 
+    /// Parses a window or period label in this calendar: what [`DateRange::parse`] reads, with
+    /// weeks starting on `week_start` (`2026-W53` is the week labelled so), and with a fiscal
+    /// start also `2027-FQ1` and `FY2027` (`2026-Q1` and `2026` stay calendar quarters and
+    /// years); `A..B` spans from A's start to B's end.
+    pub fn parse_range(&self, s: &str) -> Option<DateRange> {
+        let s = s.trim();
+        if let Some((a, b)) = s.split_once("..") {
+            let (a, b) = (self.parse_range(a)?, self.parse_range(b)?);
+            return (a.start <= b.end).then_some(DateRange { start: a.start, end: b.end });
+        }
+        let range = |g: Grain, p: i32| Some(DateRange { start: self.start(g, p), end: self.end(g, p) });
+        let year = |t: &str| -> Option<i32> {
+            (t.len() == 4 && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+        };
+        if self.fiscal_offset != 0 {
+            if let Some(y) = s.strip_prefix("FY").and_then(year) {
+                return range(Grain::Year, y - 1);
+            }
+            if let Some((y, q)) = s.split_once("-FQ") {
+                let q: i32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
+                return range(Grain::Quarter, (year(y)? - 1) * 4 + q - 1);
+            }
+        }
+        match parse_period(s) {
+            Some((Grain::Week, iso)) if self.week_start != 0 => {
+                // The week whose fourth day lies in ISO week `iso`.
+                let monday = Grain::Week.start(iso);
+                let start = monday + (self.week_start as i32 + 3) % 7 - 3;
+                range(Grain::Week, self.period_of(Grain::Week, start))
+            }
+            // Plain labels are calendar periods, also in a fiscal calendar.
+            Some((g, p)) => Some(DateRange { start: g.start(p), end: g.end(p) }),
+            None => None,
+        }
+    }
+
     /// The label of period `p` of grain `g` (see [`Calendar`] for weeks and fiscal years).
     pub fn label(&self, g: Grain, p: i32) -> String {
         match g {
@@ -398,6 +434,10 @@ mod tests {
         assert!(parse_date("2026-02-29").is_none());
     }
 
+    fn first_week() -> i32 {
+        Grain::Week.period_of(parse_date("2000-01-01").unwrap())
+    }
+
     fn at(cal: &Calendar, g: Grain, date: &str) -> String {
         cal.label(g, cal.period_of(g, parse_date(date).unwrap()))
     }
@@ -438,6 +478,14 @@ mod tests {
         assert_eq!(cal.period_of(Grain::Week, d + 7), p + 1);
         assert_eq!(at(&cal, Grain::Week, "2026-11-22"), "2026-W48"); // Sunday before Mon W48
         assert_eq!(at(&cal, Grain::Week, "2026-11-21"), "2026-W47");
+        assert_eq!(cal.parse_range("2026-W53").unwrap().label(), "2026-12-27..2027-01-02");
+        for wd in 0..7 {
+            let c = Calendar { week_start: wd, ..Calendar::default() };
+            for q in first_week()..first_week() + 600 {
+                let r = c.parse_range(&c.label(Grain::Week, q)).unwrap();
+                assert_eq!((r.start, r.end), (c.start(Grain::Week, q), c.end(Grain::Week, q)));
+            }
+        }
         // Labels stay distinct and consecutive over many years.
         let first = cal.period_of(Grain::Week, parse_date("2000-01-01").unwrap());
         for q in first..first + 52 * 40 {
@@ -462,6 +510,13 @@ mod tests {
         let q = cal.period_of(Grain::Quarter, parse_date("2026-03-31").unwrap());
         assert_eq!(format_date(cal.start(Grain::Quarter, q)), "2026-01-01");
         assert_eq!(format_date(cal.end(Grain::Quarter, q)), "2026-03-31");
+        assert_eq!(cal.parse_range("FY2027").unwrap().label(), "2026-04-01..2027-03-31");
+        assert_eq!(cal.parse_range("2027-FQ1").unwrap().label(), "2026-04-01..2026-06-30");
+        assert_eq!(cal.parse_range("2026-FQ4..2027-FQ1").unwrap().label(), "2026-01-01..2026-06-30");
+        assert_eq!(cal.parse_range("2026-04").unwrap().label(), "2026-04-01..2026-04-30");
+        // Calendar quarters and years keep their plain labels.
+        assert_eq!(cal.parse_range("2026-Q1").unwrap().label(), "2026-01-01..2026-03-31");
+        assert!(Calendar::default().parse_range("FY2027").is_none());
         // Months are not fiscal.
         assert_eq!(at(&cal, Grain::Month, "2026-04-01"), "2026-04");
         assert_eq!(parse_month("13"), None);

@@ -117,6 +117,31 @@ fn fiscal_years_from_april_are_named_after_their_end() {
 }
 
 #[test]
+fn goal_windows_and_periods_in_fiscal_quarters() {
+    let out = kpi(&[
+        "eval",
+        "tests/fixtures/calendar/berlin.yaml",
+        "--as-of",
+        "2027-12-31",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let g = &r["goals"][0];
+    assert_eq!(g["window"], "2026-04-01..2027-03-31", "window: FY2027");
+    let results: Vec<(String, String)> = g["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| (x["period"].as_str().unwrap_or("").into(), x["status"].as_str().unwrap_or("").into()))
+        .collect();
+    let want = [("2027-FQ1", "pass"), ("2027-FQ2", "no_data"), ("2027-FQ3", "pass"), ("2027-FQ4", "fail")];
+    assert_eq!(results, want.map(|(p, s)| (p.to_string(), s.to_string())));
+}
+
+#[test]
 fn a_bad_calendar_is_a_check_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pack = dir.path().join("pack.yaml");
