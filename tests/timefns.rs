@@ -45,9 +45,19 @@ fn same(want: &Value, got: &Value) -> bool {
 
 #[test]
 fn time_functions_match_duckdb_windows() {
+    compare("pack.yaml", "expected.json");
+}
+
+/// The same time functions over weeks starting on Sunday (`calendar: {week_start: sunday}`).
+#[test]
+fn time_functions_over_sunday_weeks_match_duckdb_windows() {
+    compare("sunday.yaml", "expected_sunday.json");
+}
+
+fn compare(pack: &str, expected_file: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = root.join("tests/fixtures/timefns");
-    let expected_text = std::fs::read_to_string(fixtures.join("expected.json"))
+    let expected_text = std::fs::read_to_string(fixtures.join(expected_file))
         .unwrap_or_else(|e| panic!("cannot read expected.json: {e}"));
     let expected: Value =
         serde_json::from_str(&expected_text).unwrap_or_else(|e| panic!("expected.json is not JSON: {e}"));
@@ -57,7 +67,7 @@ fn time_functions_match_duckdb_windows() {
         .current_dir(root)
         .args([
             "eval",
-            "tests/fixtures/timefns/pack.yaml",
+            &format!("tests/fixtures/timefns/{pack}"),
             "--format",
             "json",
             "--as-of",
