@@ -160,3 +160,15 @@ fn a_bad_calendar_is_a_check_error() {
     assert!(err.contains("`13` is not a month"), "{err}");
     assert!(err.contains("unknown time zone `Europe/Atlantis`"), "{err}");
 }
+
+#[test]
+fn calendar_given_in_two_files_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = "pack: twice\nversion: 0.1.0\ncalendar:\n  week_start: sunday\n";
+    std::fs::write(dir.path().join("pack.yaml"), head).expect("write pack.yaml");
+    std::fs::write(dir.path().join("more.yaml"), "calendar:\n  fiscal_year_start: april\n").expect("write");
+    let out = kpi(&["check", dir.path().to_str().expect("utf-8")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`calendar:` is given twice"), "{err}");
+}

@@ -496,6 +496,27 @@ fn merge(
         }
     }
     if let Some(c) = doc.calendar {
+        let first_key = [
+            c.week_start.as_ref().map(|s| &s.referenced),
+            c.fiscal_year_start.as_ref().map(|s| &s.referenced),
+            c.timezone.as_ref().map(|s| &s.referenced),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|l| cx.span(l));
+        if let Some(span) = first_key {
+            if let Some(first) = seen.get(&("header", "calendar".to_string())) {
+                diags.push(
+                    Diagnostic::error(Code::DuplicateId, "`calendar:` is given twice in this pack")
+                        .with_label(span, "given again here")
+                        .with_label(*first, "first given here")
+                        .with_help("keep `calendar:` in pack.yaml only"),
+                );
+                return;
+            }
+            seen.insert(("header", "calendar".to_string()), span);
+        }
         calendar(&cx, &mut pack.calendar, c, diags);
     }
 }
