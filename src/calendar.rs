@@ -111,6 +111,156 @@ impl Grain {
     }
 }
 
+/// A pack's calendar (`calendar:` in pack.yaml): where weeks start, where fiscal years start,
+/// and the time zone datetimes are converted to before bucketing. The default (Monday, January,
+/// UTC) is the ISO calendar of [`Grain`]; every method then gives exactly what `Grain` gives.
+///
+/// - `week_start`: a week runs from that weekday for seven days. Its label is the ISO week
+///   `YYYY-Www` that holds most of its days (the ISO week of its fourth day), so a Sunday week
+///   Sun 2026-12-27..Sat 2027-01-02 is `2026-W53`, like the ISO week starting the next day.
+/// - `fiscal_year_start`: quarters and years start at that month. A fiscal year is named after
+///   the calendar year it ENDS in (FY2027 runs 2026-04-01..2027-03-31 with an April start, as
+///   the US federal government, Apple or Microsoft name theirs); quarter labels are
+///   `2027-FQ1`, year labels `FY2027`. A January start is the calendar year (plain labels).
+/// - `timezone`: an IANA zone name; the readers convert datetimes to it before taking the date.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Calendar {
+    /// First day of a week: 0 = Monday ... 6 = Sunday.
+    pub week_start: u32,
+    /// First month of a fiscal year minus one: 0 = January ... 11 = December.
+    pub fiscal_offset: u32,
+    /// IANA time zone; None = UTC.
+    pub timezone: Option<String>,
+}
+
+/// Weekday names, Monday first.
+pub const WEEKDAYS: [&str; 7] =
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// Month names, January first.
+pub const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Parses a weekday name (`monday`, `Mon`, ...): 0 = Monday ... 6 = Sunday.
+pub fn parse_weekday(s: &str) -> Option<u32> {
+    let s = s.trim().to_ascii_lowercase();
+    (s.len() >= 3).then(|| WEEKDAYS.iter().position(|w| w.starts_with(&s)).map(|i| i as u32)).flatten()
+}
+
+/// Parses a month name (`april`, `Apr`) or number (`4`): 0 = January ... 11 = December.
+pub fn parse_month(s: &str) -> Option<u32> {
+    let s = s.trim().to_ascii_lowercase();
+    if let Ok(n) = s.parse::<u32>() {
+        return (1..=12).contains(&n).then(|| n - 1);
+    }
+    (s.len() >= 3).then(|| MONTHS.iter().position(|m| m.starts_with(&s)).map(|i| i as u32)).flatten()
+}
+
+impl Calendar {
+    fn fiscal(&self, g: Grain) -> bool {
+        self.fiscal_offset != 0 && matches!(g, Grain::Quarter | Grain::Year)
+    }
+
+    /// The period of grain `g` containing `day`.
+    #[inline]
+    pub fn period_of(&self, g: Grain, day: i32) -> i32 {
+        match g {
+            Grain::Week if self.week_start != 0 => (day + 3 - self.week_start as i32).div_euclid(7),
+            _ if self.fiscal(g) => {
+                let (y, m, _) = civil_from_days(day);
+                let fm = y * 12 + m as i32 - 1 - self.fiscal_offset as i32;
+                if g == Grain::Quarter {
+                    fm.div_euclid(3)
+                } else {
+                    fm.div_euclid(12)
+                }
+            }
+            _ => g.period_of(day),
+        }
+    }
+
+    /// The first day of period `p` of grain `g`.
+    pub fn start(&self, g: Grain, p: i32) -> i32 {
+        match g {
+            Grain::Week if self.week_start != 0 => p * 7 - 3 + self.week_start as i32,
+            _ if self.fiscal(g) => {
+                let fm = if g == Grain::Quarter { p * 3 } else { p * 12 } + self.fiscal_offset as i32;
+                days_from_civil(fm.div_euclid(12), (fm.rem_euclid(12) + 1) as u32, 1)
+            }
+            _ => g.start(p),
+        }
+    }
+
+    /// The last day of period `p` of grain `g`.
+    pub fn end(&self, g: Grain, p: i32) -> i32 {
+        self.start(g, p + 1) - 1
+    }
+
+    /// Parses a window or period label in this calendar: what [`DateRange::parse`] reads, with
+    /// weeks starting on `week_start` (`2026-W53` is the week labelled so), and with a fiscal
+    /// start also `2027-FQ1` and `FY2027` (`2026-Q1` and `2026` stay calendar quarters and
+    /// years); `A..B` spans from A's start to B's end.
+    pub fn parse_range(&self, s: &str) -> Option<DateRange> {
+        let s = s.trim();
+        if let Some((a, b)) = s.split_once("..") {
+            let (a, b) = (self.parse_range(a)?, self.parse_range(b)?);
+            return (a.start <= b.end).then_some(DateRange { start: a.start, end: b.end });
+        }
+        let range = |g: Grain, p: i32| Some(DateRange { start: self.start(g, p), end: self.end(g, p) });
+        let year = |t: &str| -> Option<i32> {
+            (t.len() == 4 && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+        };
+        if self.fiscal_offset != 0 {
+            if let Some(y) = s.strip_prefix("FY").and_then(year) {
+                return range(Grain::Year, y - 1);
+            }
+            if let Some((y, q)) = s.split_once("-FQ") {
+                let q: i32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
+                return range(Grain::Quarter, (year(y)? - 1) * 4 + q - 1);
+            }
+        }
+        match parse_period(s) {
+            Some((Grain::Week, iso)) if self.week_start != 0 => {
+                // The week whose fourth day lies in ISO week `iso`.
+                let monday = Grain::Week.start(iso);
+                let start = monday + (self.week_start as i32 + 3) % 7 - 3;
+                range(Grain::Week, self.period_of(Grain::Week, start))
+            }
+            // Plain labels are calendar periods, also in a fiscal calendar.
+            Some((g, p)) => Some(DateRange { start: g.start(p), end: g.end(p) }),
+            None => None,
+        }
+    }
+
+    /// The label of period `p` of grain `g` (see [`Calendar`] for weeks and fiscal years).
+    pub fn label(&self, g: Grain, p: i32) -> String {
+        match g {
+            Grain::Week if self.week_start != 0 => {
+                let fourth = self.start(g, p) + 3;
+                Grain::Week.label(Grain::Week.period_of(fourth))
+            }
+            Grain::Quarter if self.fiscal(g) => {
+                // p counts fiscal quarters; the fiscal year of p is named after its end.
+                format!("{}-FQ{}", p.div_euclid(4) + 1, p.rem_euclid(4) + 1)
+            }
+            Grain::Year if self.fiscal(g) => format!("FY{}", p + 1),
+            _ => g.label(p),
+        }
+    }
+}
+
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian). From H. Hinnant's
 /// `days_from_civil`.
 #[inline]
@@ -282,5 +432,94 @@ mod tests {
         assert!(DateRange::parse("2026-13").is_none());
         assert!(DateRange::parse("2026-12-31..2026-01-01").is_none());
         assert!(parse_date("2026-02-29").is_none());
+    }
+
+    fn first_week() -> i32 {
+        Grain::Week.period_of(parse_date("2000-01-01").unwrap())
+    }
+
+    fn at(cal: &Calendar, g: Grain, date: &str) -> String {
+        cal.label(g, cal.period_of(g, parse_date(date).unwrap()))
+    }
+
+    #[test]
+    fn default_calendar_is_the_iso_calendar() {
+        let cal = Calendar::default();
+        for d in -30_000..30_000 {
+            for g in Grain::ALL {
+                let p = cal.period_of(g, d);
+                assert_eq!(p, g.period_of(d));
+                assert_eq!(cal.start(g, p), g.start(p));
+                assert_eq!(cal.label(g, p), g.label(p));
+            }
+        }
+    }
+
+    #[test]
+    fn iso_week_53() {
+        let cal = Calendar::default();
+        assert_eq!(at(&cal, Grain::Week, "2026-12-28"), "2026-W53");
+        assert_eq!(at(&cal, Grain::Week, "2027-01-03"), "2026-W53");
+        assert_eq!(at(&cal, Grain::Week, "2027-01-04"), "2027-W01");
+        assert_eq!(DateRange::parse("2026-W53").unwrap().label(), "2026-12-28..2027-01-03");
+    }
+
+    #[test]
+    fn sunday_weeks() {
+        let cal = Calendar { week_start: parse_weekday("sunday").unwrap(), ..Calendar::default() };
+        let d = parse_date("2026-12-27").unwrap(); // a Sunday
+        let p = cal.period_of(Grain::Week, d);
+        assert_eq!(format_date(cal.start(Grain::Week, p)), "2026-12-27");
+        assert_eq!(format_date(cal.end(Grain::Week, p)), "2027-01-02");
+        assert_eq!(cal.label(Grain::Week, p), "2026-W53");
+        // Saturday belongs to the week that started the Sunday before; Sunday starts a new one.
+        assert_eq!(cal.period_of(Grain::Week, d - 1), p - 1);
+        assert_eq!(cal.period_of(Grain::Week, d + 6), p);
+        assert_eq!(cal.period_of(Grain::Week, d + 7), p + 1);
+        assert_eq!(at(&cal, Grain::Week, "2026-11-22"), "2026-W48"); // Sunday before Mon W48
+        assert_eq!(at(&cal, Grain::Week, "2026-11-21"), "2026-W47");
+        assert_eq!(cal.parse_range("2026-W53").unwrap().label(), "2026-12-27..2027-01-02");
+        for wd in 0..7 {
+            let c = Calendar { week_start: wd, ..Calendar::default() };
+            for q in first_week()..first_week() + 600 {
+                let r = c.parse_range(&c.label(Grain::Week, q)).unwrap();
+                assert_eq!((r.start, r.end), (c.start(Grain::Week, q), c.end(Grain::Week, q)));
+            }
+        }
+        // Labels stay distinct and consecutive over many years.
+        let first = cal.period_of(Grain::Week, parse_date("2000-01-01").unwrap());
+        for q in first..first + 52 * 40 {
+            assert_ne!(cal.label(Grain::Week, q), cal.label(Grain::Week, q + 1));
+            assert_eq!(cal.period_of(Grain::Week, cal.start(Grain::Week, q)), q);
+        }
+    }
+
+    #[test]
+    fn fiscal_year_starting_in_april() {
+        let cal = Calendar { fiscal_offset: parse_month("april").unwrap(), ..Calendar::default() };
+        assert_eq!(parse_month("4"), parse_month("Apr"));
+        assert_eq!(at(&cal, Grain::Quarter, "2026-04-01"), "2027-FQ1");
+        assert_eq!(at(&cal, Grain::Year, "2026-04-01"), "FY2027");
+        assert_eq!(at(&cal, Grain::Quarter, "2026-03-31"), "2026-FQ4");
+        assert_eq!(at(&cal, Grain::Year, "2026-03-31"), "FY2026");
+        assert_eq!(at(&cal, Grain::Quarter, "2026-12-31"), "2027-FQ3");
+        assert_eq!(at(&cal, Grain::Quarter, "2027-01-01"), "2027-FQ4");
+        let p = cal.period_of(Grain::Year, parse_date("2026-04-01").unwrap());
+        assert_eq!(format_date(cal.start(Grain::Year, p)), "2026-04-01");
+        assert_eq!(format_date(cal.end(Grain::Year, p)), "2027-03-31");
+        let q = cal.period_of(Grain::Quarter, parse_date("2026-03-31").unwrap());
+        assert_eq!(format_date(cal.start(Grain::Quarter, q)), "2026-01-01");
+        assert_eq!(format_date(cal.end(Grain::Quarter, q)), "2026-03-31");
+        assert_eq!(cal.parse_range("FY2027").unwrap().label(), "2026-04-01..2027-03-31");
+        assert_eq!(cal.parse_range("2027-FQ1").unwrap().label(), "2026-04-01..2026-06-30");
+        assert_eq!(cal.parse_range("2026-FQ4..2027-FQ1").unwrap().label(), "2026-01-01..2026-06-30");
+        assert_eq!(cal.parse_range("2026-04").unwrap().label(), "2026-04-01..2026-04-30");
+        // Calendar quarters and years keep their plain labels.
+        assert_eq!(cal.parse_range("2026-Q1").unwrap().label(), "2026-01-01..2026-03-31");
+        assert!(Calendar::default().parse_range("FY2027").is_none());
+        // Months are not fiscal.
+        assert_eq!(at(&cal, Grain::Month, "2026-04-01"), "2026-04");
+        assert_eq!(parse_month("13"), None);
+        assert_eq!(parse_weekday("xyz"), None);
     }
 }

@@ -113,3 +113,11 @@ fn shipped_smm_pack_passes_with_full_coverage() {
     assert!(out.contains("(100.0%)"), "{out}");
     assert!(!out.contains("FAILED"), "{out}");
 }
+
+#[test]
+fn periods_are_read_in_the_packs_calendar() {
+    // Fiscal quarters and years (`2027-FQ1`, `FY2027`) and Sunday weeks in expectations.
+    let r = kpi(&["test", "fiscal"]);
+    assert_eq!(r.0, 0, "{}", transcript(r.clone()));
+    assert!(r.1.ends_with("1 passed, 0 failed\n"), "{}", r.1);
+}

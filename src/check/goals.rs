@@ -2,7 +2,7 @@
 
 use super::formula::{KpiScope, Lowerer};
 use super::model::{Band, Const, GoalDef, KpiDef, KpiExpr, Ty, Unit};
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::Grain;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics};
 use crate::spec::{FormulaText, Pack};
 use crate::syntax::{ast, Target};
@@ -172,11 +172,11 @@ fn check_goal(
         None => None,
     };
     let window = match &g.window {
-        Some(w) => Some(DateRange::parse(&w.value).ok_or_else(|| {
+        Some(w) => Some(pack.calendar.parse_range(&w.value).ok_or_else(|| {
             Box::new(
                 Diagnostic::error(Code::InvalidWindow, format!("cannot read the window `{}`", w.value))
                     .with_label(w.span, "not a window")
-                    .with_help("write `2026-10-01..2026-12-31`, `2026-Q4`, `2026-10`, `2026-W41` or `2026`"),
+                    .with_help("write `2026-10-01..2026-12-31`, `2026-Q4`, `2026-10`, `2026-W41`, `2026` (with a fiscal calendar also `2027-FQ1`, `FY2027`)"),
             )
         })?),
         None => None,

@@ -298,6 +298,7 @@ pub fn check_pack(
             goals,
             objectives: pack.objectives.iter().map(|o| (o.id.value.clone(), o.text.clone())).collect(),
             goal_items: pack.goals.iter().map(|g| g.id.clone()).collect(),
+            calendar: pack.calendar.clone(),
         };
         Ok((model, diags))
     } else {

@@ -402,4 +402,6 @@ pub struct Model {
     pub objectives: Vec<(String, String)>,
     /// Where each goal is written, for annotations.
     pub goal_items: Vec<Item<String>>,
+    /// The pack's calendar: week start, fiscal year start, time zone.
+    pub calendar: crate::calendar::Calendar,
 }

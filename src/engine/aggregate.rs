@@ -8,7 +8,7 @@
 
 use super::batch::{hash_bytes, Batch, ColumnData, Dictionary, NULL_HASH, NULL_ID};
 use super::source::{Scan, ScanStats};
-use crate::calendar::Grain;
+use crate::calendar::{Calendar, Grain};
 use crate::check::{AggFn, Const, RowExpr, ScalarFn};
 use crate::diagnostic::Diagnostic;
 use crate::plan::{AggRow, Bucketing, DatasetPlan, Query};
@@ -395,7 +395,7 @@ impl AggAcc {
 /// How rows of a query fall into periods.
 enum Bucketer {
     /// Calendar periods; caches the last day seen (rows often come sorted by date).
-    Grain { grain: Grain, last_day: i32, last_period: i32 },
+    Grain { grain: Grain, calendar: Calendar, last_day: i32, last_period: i32 },
     /// Disjoint ranges, sorted: a row falls in at most one.
     Disjoint(Vec<(i32, i32, i32)>),
     /// Overlapping ranges: a row may fall in several (one pass per range).
@@ -403,9 +403,11 @@ enum Bucketer {
 }
 
 impl Bucketer {
-    fn new(b: &Bucketing) -> Bucketer {
+    fn new(b: &Bucketing, calendar: &Calendar) -> Bucketer {
         match b {
-            Bucketing::Grain(g) => Bucketer::Grain { grain: *g, last_day: i32::MIN, last_period: 0 },
+            Bucketing::Grain(g) => {
+                Bucketer::Grain { grain: *g, calendar: calendar.clone(), last_day: i32::MIN, last_period: 0 }
+            }
             Bucketing::Ranges(rs) => {
                 let mut sorted: Vec<(i32, i32, i32)> =
                     rs.iter().enumerate().map(|(i, r)| (r.start, r.end, i as i32)).collect();
@@ -430,10 +432,10 @@ impl Bucketer {
     #[inline]
     fn period(&mut self, day: i32, pass: usize) -> Option<i32> {
         match self {
-            Bucketer::Grain { grain, last_day, last_period } => {
+            Bucketer::Grain { grain, calendar, last_day, last_period } => {
                 if day != *last_day {
                     *last_day = day;
-                    *last_period = grain.period_of(day);
+                    *last_period = calendar.period_of(*grain, day);
                 }
                 Some(*last_period)
             }
@@ -471,7 +473,7 @@ impl QueryAcc {
             combo_list: Vec::new(),
             rows: Vec::new(),
             aggs: q.aggs.iter().map(|&a| AggAcc::new(plan.aggs[a].func)).collect(),
-            bucketer: Bucketer::new(&q.buckets),
+            bucketer: Bucketer::new(&q.buckets, &plan.calendar),
             slots: Vec::with_capacity(super::batch::BATCH_ROWS),
         }
     }

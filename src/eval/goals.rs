@@ -232,8 +232,9 @@ fn evaluate_goal(
         Bucketing::Grain(gr) => match g.window {
             Some(w) => {
                 let mut v = Vec::new();
-                let mut p = gr.period_of(w.start);
-                while gr.start(p) <= w.end && gr.start(p) <= opts.as_of {
+                let cal = &model.calendar;
+                let mut p = cal.period_of(*gr, w.start);
+                while cal.start(*gr, p) <= w.end && cal.start(*gr, p) <= opts.as_of {
                     v.push(p);
                     p += 1;
                 }
@@ -274,7 +275,7 @@ fn evaluate_goal(
         // long windows before it.
         let hist: Option<Vec<f64>> = match (&b, g.window) {
             (Bucketing::Grain(gr), Some(w)) => series.values.get(key).map(|s| {
-                let first = gr.period_of(w.start);
+                let first = model.calendar.period_of(*gr, w.start);
                 (1..=12).map(|i| s.get(&(first - i)).copied().unwrap_or(f64::NAN)).collect()
             }),
             _ => base_series.and_then(|s| s.values.get(key)).map(|s| {
@@ -316,7 +317,7 @@ fn evaluate_goal(
             None => base_value,
         };
         for &p in &periods {
-            let range = period_range(&b, p);
+            let range = period_range(&model.calendar, &b, p);
             if let Some(r) = opts.range {
                 if range.end < r.start || range.start > r.end {
                     continue;
@@ -327,7 +328,7 @@ fn evaluate_goal(
             let bl = baseline.unwrap_or(f64::NAN);
             let mut res = GoalResult {
                 group: kpi.by.iter().cloned().zip(key.iter().cloned()).collect(),
-                period: period_label(&b, p),
+                period: period_label(&model.calendar, &b, p),
                 range,
                 value,
                 status: Status::NoData,

@@ -346,6 +346,7 @@ pub fn eval_band_value(e: &KpiExpr, baseline: f64) -> f64 {
         goals: Vec::new(),
         objectives: Vec::new(),
         goal_items: Vec::new(),
+        calendar: Default::default(),
     };
     let mut ctx = Ctx { model: &dummy, bucketing: &b, aggs: &empty_aggs, done: &done, baseline, div0: 0 };
     ctx.eval(0, e, &Vec::new(), 0).num()

@@ -8,7 +8,7 @@ pub mod smart;
 pub use goals::{evaluate_goals, Achievable, GoalOutcome, GoalResult, Status};
 pub use kpis::{evaluate_kpis, KpiValues, Series, Value};
 
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Calendar, DateRange, Grain};
 use crate::check::Model;
 use crate::plan::{Bucketing, Needs};
 
@@ -67,17 +67,17 @@ pub fn needs(model: &Model) -> Needs {
 }
 
 /// The label of a period in a bucketing.
-pub fn period_label(b: &Bucketing, p: i32) -> String {
+pub fn period_label(cal: &Calendar, b: &Bucketing, p: i32) -> String {
     match b {
-        Bucketing::Grain(g) => g.label(p),
+        Bucketing::Grain(g) => cal.label(*g, p),
         Bucketing::Ranges(rs) => rs.get(p as usize).map(|r| r.label()).unwrap_or_default(),
     }
 }
 
 /// The days of a period in a bucketing.
-pub fn period_range(b: &Bucketing, p: i32) -> DateRange {
+pub fn period_range(cal: &Calendar, b: &Bucketing, p: i32) -> DateRange {
     match b {
-        Bucketing::Grain(g) => DateRange { start: g.start(p), end: g.end(p) },
+        Bucketing::Grain(g) => DateRange { start: cal.start(*g, p), end: cal.end(*g, p) },
         Bucketing::Ranges(rs) => rs.get(p as usize).copied().unwrap_or(DateRange { start: 0, end: 0 }),
     }
 }

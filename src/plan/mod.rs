@@ -1,7 +1,7 @@
 //! The plan (IR): per dataset, the distinct aggregates and the groupings and bucketings
 //! they are needed at. Every backend turns a plan into the same aggregate table.
 
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Calendar, DateRange, Grain};
 use crate::check::{AggCall, AggFn, Model, RowExpr};
 use crate::engine::batch::ColType;
 use crate::engine::source::{BadRowPolicy, ColumnRequest, FileFormat, ReadRequest};
@@ -40,6 +40,8 @@ pub struct DatasetPlan {
     pub aggs: Vec<AggCall>,
     /// The groupings.
     pub queries: Vec<Query>,
+    /// The calendar that grain bucketings use.
+    pub calendar: Calendar,
 }
 
 /// The whole plan.
@@ -98,13 +100,14 @@ pub fn model_to_plan(
                     time_column: ds.time.clone(),
                     columns: Vec::new(),
                     on_bad_row,
-                    timezone: timezone.clone(),
+                    timezone: timezone.clone().or_else(|| model.calendar.timezone.clone()),
                 });
                 plan.datasets.push(DatasetPlan {
                     dataset: kpi.dataset,
                     read,
                     aggs: Vec::new(),
                     queries: Vec::new(),
+                    calendar: model.calendar.clone(),
                 });
                 plan.datasets.len() - 1
             }

@@ -47,7 +47,8 @@ pub fn build_report(
             }
             for (key, periods) in &s.values {
                 for (&p, &v) in periods {
-                    let (start, end) = (kpi.grain.start(p), kpi.grain.end(p));
+                    let cal = &model.calendar;
+                    let (start, end) = (cal.start(kpi.grain, p), cal.end(kpi.grain, p));
                     if let Some(r) = range {
                         if end < r.start || start > r.end {
                             continue;
@@ -55,7 +56,7 @@ pub fn build_report(
                     }
                     rows.push(ValueRow {
                         group: kpi.by.iter().cloned().zip(key.iter().cloned()).collect(),
-                        period: kpi.grain.label(p),
+                        period: cal.label(kpi.grain, p),
                         value: (!v.is_nan()).then_some(v),
                         partial: end > as_of,
                     });

@@ -1,7 +1,8 @@
 //! Loading a pack: finding its files, parsing YAML with budgets, merging the sections.
 
 use super::model::{
-    DatasetDoc, Entries, FileDoc, ForValue, GoalDoc, GoalOverrideDoc, ImportDoc, KpiDoc, Scalar, SourceDoc,
+    CalendarDoc, DatasetDoc, Entries, FileDoc, ForValue, GoalDoc, GoalOverrideDoc, ImportDoc, KpiDoc, Scalar,
+    SourceDoc,
 };
 use super::pack::{
     Binding, Dataset, FormulaText, Goal, GoalOverride, Import, ImportSource, Item, Kpi, Objective, Pack,
@@ -578,6 +579,63 @@ fn merge(
         let id = cx.item(k);
         if define("override", &id, diags) {
             pack.overrides.push(goal_override(&cx, id, d));
+        }
+    }
+    if let Some(c) = doc.calendar {
+        let first_key = [
+            c.week_start.as_ref().map(|s| &s.referenced),
+            c.fiscal_year_start.as_ref().map(|s| &s.referenced),
+            c.timezone.as_ref().map(|s| &s.referenced),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|l| cx.span(l));
+        if let Some(span) = first_key {
+            if let Some(first) = seen.get(&("header", "calendar".to_string())) {
+                diags.push(
+                    Diagnostic::error(Code::DuplicateId, "`calendar:` is given twice in this pack")
+                        .with_label(span, "given again here")
+                        .with_label(*first, "first given here")
+                        .with_help("keep `calendar:` in pack.yaml only"),
+                );
+                return;
+            }
+            seen.insert(("header", "calendar".to_string()), span);
+        }
+        calendar(&cx, &mut pack.calendar, c, diags);
+    }
+}
+
+/// `calendar:`: week start, fiscal year start (a month name or number), IANA time zone.
+fn calendar(cx: &Ctx, cal: &mut crate::calendar::Calendar, c: CalendarDoc, diags: &mut Diagnostics) {
+    if let Some(w) = c.week_start {
+        let item = cx.text_item(w);
+        match crate::calendar::parse_weekday(&item.value) {
+            Some(d) => cal.week_start = d,
+            None => diags.push(
+                Diagnostic::error(Code::InvalidValue, format!("`{}` is not a weekday", item.value))
+                    .with_label(item.span, "the first day of a week")
+                    .with_help("write a weekday name: `monday` (the default, ISO weeks) ... `sunday`"),
+            ),
+        }
+    }
+    if let Some(m) = c.fiscal_year_start {
+        let item = cx.text_item(m);
+        match crate::calendar::parse_month(&item.value) {
+            Some(m) => cal.fiscal_offset = m,
+            None => diags.push(
+                Diagnostic::error(Code::InvalidValue, format!("`{}` is not a month", item.value))
+                    .with_label(item.span, "the first month of a fiscal year")
+                    .with_help("write a month name (`april`) or number (`4`)"),
+            ),
+        }
+    }
+    if let Some(tz) = c.timezone {
+        let item = cx.item(tz);
+        match crate::engine::readers::time::TimeParser::new(Some(&item.value)) {
+            Ok(_) => cal.timezone = Some(item.value),
+            Err(e) => diags.push(e.with_label(item.span, "an IANA time zone name")),
         }
     }
 }

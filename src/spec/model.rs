@@ -95,6 +95,20 @@ pub struct FileDoc {
     pub overrides: Option<OverridesDoc>,
     /// Typed parameters the importer may set: name → declaration.
     pub params: Option<Entries<ParamDoc>>,
+    /// Week start, fiscal year start and time zone.
+    pub calendar: Option<CalendarDoc>,
+}
+
+/// `calendar:` of a pack.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDoc {
+    /// The first day of a week: `monday` (default) ... `sunday`.
+    pub week_start: Option<Spanned<Scalar>>,
+    /// The first month of a fiscal year: a name (`april`) or a number (`4`); default January.
+    pub fiscal_year_start: Option<Spanned<Scalar>>,
+    /// IANA zone that datetimes are converted to before bucketing (default UTC).
+    pub timezone: Option<Spanned<String>>,
 }
 
 /// One import: a path or a git repository, a version requirement, parameter values.

@@ -192,6 +192,8 @@ pub struct Pack {
     pub aliases: Vec<(String, String)>,
     /// Every import after resolution, depth first.
     pub resolved: Vec<ResolvedImport>,
+    /// `calendar:` of this pack (an imported pack's calendar is not used).
+    pub calendar: crate::calendar::Calendar,
 }
 
 impl Pack {

@@ -39,6 +39,24 @@ pub struct FileSchema {
     /// Goals on KPIs: id → definition.
     #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}))]
     pub goals: Option<BTreeMap<String, GoalSchema>>,
+    /// The pack's calendar: where weeks and fiscal years start, and the time zone of datetimes.
+    pub calendar: Option<CalendarSchema>,
+}
+
+/// `calendar:` of a pack. Absent = ISO weeks from Monday, calendar quarters and years, UTC.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSchema {
+    /// The first day of a week, e.g. `sunday` (default `monday`). A week is labelled with the
+    /// ISO week `YYYY-Www` that holds most of its days.
+    pub week_start: Option<Weekday>,
+    /// The first month of a fiscal year: a name (`april`) or a number (`4`); default January.
+    /// Quarters and years then follow it: labels `2027-FQ1` and `FY2027`, a fiscal year being
+    /// named after the calendar year it ends in (FY2027 = 2026-04-01..2027-03-31).
+    pub fiscal_year_start: Option<Month>,
+    /// The IANA time zone that datetimes are converted to before their date is taken, e.g.
+    /// `Europe/Berlin` (default UTC).
+    pub timezone: Option<String>,
 }
 
 /// A dataset: where its rows come from and which columns date and group them.
@@ -223,6 +241,24 @@ macro_rules! hand_written {
 hand_written! {
     /// A YAML scalar read as text (`version: 1.0`, `baseline: 3.9%`, `for: {year: 2026}`).
     ScalarText => {"type": ["string", "number", "boolean"]}
+}
+
+hand_written! {
+    /// A weekday.
+    Weekday => {
+        "type": "string",
+        "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    }
+}
+
+hand_written! {
+    /// A month: a name or a number from 1 to 12.
+    Month => {
+        "anyOf": [
+            {"type": "string", "examples": ["january", "april", "july", "october"]},
+            {"type": "integer", "minimum": 1, "maximum": 12}
+        ]
+    }
 }
 
 hand_written! {

@@ -94,7 +94,7 @@ pub fn load_suite(pack: &Path, sources: &Sources) -> Result<Suite, Diagnostics> 
     let mut diags = Vec::new();
     let mut cases = Vec::new();
     for f in &files {
-        cases.extend(spec::read_test_file(f, sources, &mut diags));
+        cases.extend(spec::read_test_file(f, sources, &put.model.calendar, &mut diags));
     }
     let mut seen: HashMap<String, crate::diagnostic::SrcSpan> = HashMap::new();
     for c in &cases {

@@ -354,7 +354,7 @@ pub fn run_case(put: &PackUnderTest, case: &Case, sources: &Sources) -> CaseOutc
             }
         }
         (Expect::Values { kpis, goals }, Ok((report, _))) => {
-            let index = ReportIndex::new(&report);
+            let index = ReportIndex::new(&report, &put.model.calendar);
             for k in kpis {
                 if let Some(f) = compare_kpi(&index, k, sources) {
                     outcome.failures.push(f);
@@ -379,20 +379,18 @@ struct ReportIndex {
 }
 
 impl ReportIndex {
-    fn new(r: &Report) -> ReportIndex {
+    fn new(r: &Report, cal: &crate::calendar::Calendar) -> ReportIndex {
         let mut kpis = HashMap::new();
         for k in &r.kpis {
             for v in &k.values {
-                kpis.insert((k.id.clone(), v.group.clone(), DateRange::parse(&v.period)), v.value);
+                kpis.insert((k.id.clone(), v.group.clone(), cal.parse_range(&v.period)), v.value);
             }
         }
         let mut goals = HashMap::new();
         for g in &r.goals {
             for v in &g.results {
-                goals.insert(
-                    (g.id.clone(), v.group.clone(), DateRange::parse(&v.period)),
-                    (v.status, v.value),
-                );
+                goals
+                    .insert((g.id.clone(), v.group.clone(), cal.parse_range(&v.period)), (v.status, v.value));
             }
         }
         ReportIndex { kpis, goals }

@@ -4,7 +4,7 @@
 //! checked (unknown keys get a did-you-mean through the pack loader's error mapping), and
 //! every expectation keeps its span so a failure names its file and line.
 
-use crate::calendar::{parse_date, DateRange};
+use crate::calendar::{parse_date, Calendar, DateRange};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Diagnostics, FileId, Sources, SrcSpan};
 use crate::spec::model::{Entries, Scalar};
 use crate::spec::{loc_span, parse_yaml, read_text};
@@ -219,7 +219,12 @@ pub fn find_test_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 
 /// Reads one test file into its cases. Problems of shape (unknown keys, bad values) are
 /// collected in `diags`; the cases that could be read are returned.
-pub fn read_test_file(path: &Path, sources: &Sources, diags: &mut Diagnostics) -> Vec<Case> {
+pub fn read_test_file(
+    path: &Path,
+    sources: &Sources,
+    calendar: &Calendar,
+    diags: &mut Diagnostics,
+) -> Vec<Case> {
     let text = match read_text(path) {
         Ok(t) => t,
         Err(d) => {
@@ -235,7 +240,7 @@ pub fn read_test_file(path: &Path, sources: &Sources, diags: &mut Diagnostics) -
             return Vec::new();
         }
     };
-    let cx = Cx { file, text: &text, dir: path.parent().unwrap_or(Path::new("")), path };
+    let cx = Cx { file, text: &text, dir: path.parent().unwrap_or(Path::new("")), path, calendar };
     let mut cases = Vec::new();
     for (id, case) in doc.tests.unwrap_or_default().0 {
         let span = cx.span(&id.referenced);
@@ -251,6 +256,8 @@ struct Cx<'a> {
     text: &'a str,
     dir: &'a Path,
     path: &'a Path,
+    /// The pack's calendar: periods are its labels (fiscal quarters, shifted weeks).
+    calendar: &'a Calendar,
 }
 
 fn invalid(span: SrcSpan, msg: String, label: &str, help: &str) -> Diagnostic {
@@ -417,7 +424,7 @@ impl Cx<'_> {
 
     fn period(&self, p: &Spanned<Scalar>, diags: &mut Diagnostics) -> Option<(DateRange, String)> {
         let text = p.value.to_text();
-        match DateRange::parse(&text) {
+        match self.calendar.parse_range(&text) {
             Some(r) => Some((r, text)),
             None => {
                 diags.push(invalid(
@@ -541,7 +548,7 @@ mod tests {
         std::fs::write(&p, yaml).unwrap();
         let s = Sources::new();
         let mut d = Vec::new();
-        let cases = read_test_file(&p, &s, &mut d);
+        let cases = read_test_file(&p, &s, &Calendar::default(), &mut d);
         let _ = std::fs::remove_dir_all(&dir);
         (cases, d)
     }
