@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 const PALETTE: [&str; 8] =
-    ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563"];
+    ["#2563eb", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563", "#65a30d"];
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -30,8 +30,8 @@ const CSS: &str = "
 main{max-width:1100px;margin:0 auto;padding:32px 24px}h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 12px}
 .sub{color:var(--muted);margin:0 0 20px}.cards{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 16px;min-width:110px}
-.card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:13px}
-table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);border-radius:10px;overflow:hidden;font-size:14px}
+.card b{display:block;font-size:22px;margin-bottom:4px}
+table{border-collapse:collapse;width:100%;table-layout:fixed;background:#fff;border:1px solid var(--line);border-radius:10px;overflow:hidden;font-size:14px}
 th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:left}th{background:#f3f4f6;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pill{display:inline-block;padding:2px 8px;border-radius:999px;font-size:12px;font-weight:600;color:#fff}
@@ -68,7 +68,9 @@ fn chart(k: &KpiReport, thresholds: &[f64]) -> String {
     if hi == lo {
         hi = lo + 1.0;
     }
-    let (w, h, left, right, top, bottom) = (480.0, 220.0, 64.0, 12.0, 10.0, 28.0);
+    let (w, h, left, right, top, bottom) = (480.0, 220.0, 64.0, 30.0, 10.0, 28.0);
+    // Axis labels keep decimals that a table cell would round away (counts of 1.5).
+    let axis_unit = if unit == Unit::Count { Unit::None } else { unit.clone() };
     let x = |i: usize| {
         left + (w - left - right)
             * if periods.len() > 1 { i as f64 / (periods.len() - 1) as f64 } else { 0.5 }
@@ -86,7 +88,7 @@ fn chart(k: &KpiReport, thresholds: &[f64]) -> String {
             w - right,
             left - 6.0,
             y(v) + 3.0,
-            esc(&format_short(Some(v), &unit)),
+            esc(&format_short(Some(v), &axis_unit)),
             y = y(v)
         );
     }
@@ -143,8 +145,9 @@ pub fn render(r: &Report) -> String {
         esc(&r.pack.version),
         esc(&r.as_of)
     );
-    for (status, n) in &r.summary {
-        if *n > 0 {
+    for status in ["pass", "warn", "fail", "no_data", "error", "on_track", "at_risk", "off_track"] {
+        let n = r.summary.get(status).copied().unwrap_or(0);
+        if n > 0 {
             let _ = write!(
                 o,
                 "<div class=\"card\"><b>{n}</b><span class=\"pill {}\">{}</span></div>",
