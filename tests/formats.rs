@@ -173,3 +173,8 @@ fn html_renders_in_headless_chromium() {
     eprintln!("screenshot: {}", keep.display());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn html_report() {
+    insta::assert_snapshot!(report("html"));
+}

@@ -39,6 +39,9 @@ pub struct Explanation {
     pub used_by: Vec<KpiNode>,
     /// The goals that judge it.
     pub goals: Vec<GoalUse>,
+    /// Where it is defined (`file:line`), set by the caller that knows the sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defined_at: Option<String>,
 }
 
 /// The dataset a KPI reads.
@@ -205,6 +208,7 @@ pub fn explain_kpi(model: &Model, k: usize) -> Explanation {
         depends_on,
         used_by,
         goals,
+        defined_at: None,
     }
 }
 
@@ -438,6 +442,9 @@ impl Explanation {
         let _ = writeln!(o, "{} — {}{unit}", self.id, self.name);
         if let Some(d) = &self.description {
             let _ = writeln!(o, "  {d}");
+        }
+        if let Some(at) = &self.defined_at {
+            let _ = writeln!(o, "  defined in {at}");
         }
         let _ = writeln!(o, "\nHow it is computed");
         let _ = writeln!(o, "  {}", self.summary);

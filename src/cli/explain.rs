@@ -48,7 +48,10 @@ pub fn run(a: ExplainArgs) -> i32 {
         print_diagnostics(&[d], &sources);
         return EXIT_INVALID;
     };
-    let e = explain_kpi(&model, k);
+    let mut e = explain_kpi(&model, k);
+    // The file an (imported) definition came from, without the column.
+    let loc = sources.location(model.kpis[k].span);
+    e.defined_at = Some(loc.rsplit_once(':').map(|(f, _)| f.to_string()).unwrap_or(loc));
     let text = match a.format {
         ExplainFormat::Text => e.to_text(),
         ExplainFormat::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
