@@ -13,5 +13,6 @@ pub mod pipeline;
 pub mod plan;
 pub mod report;
 pub mod spec;
+pub mod sql;
 pub mod syntax;
 pub mod testing;
