@@ -3,7 +3,6 @@
 
 use super::markdown::group_text;
 use super::{format_value, Report};
-use crate::check::Unit;
 use std::fmt::Write;
 
 fn esc_data(s: &str) -> String {
@@ -20,12 +19,7 @@ fn esc_prop(s: &str) -> String {
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     for g in &r.goals {
-        let unit = r
-            .kpis
-            .iter()
-            .find(|k| k.id == g.kpi)
-            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
-            .unwrap_or(Unit::None);
+        let unit = r.unit_of(&g.kpi);
         let flagged: Vec<_> = g
             .results
             .iter()

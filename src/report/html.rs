@@ -160,12 +160,7 @@ pub fn render(r: &Report) -> String {
     let mut goals: Vec<_> = r.goals.iter().collect();
     goals.sort_by_key(|g| (g.results.iter().map(|x| severity(x.status)).min().unwrap_or(5), g.id.clone()));
     for g in goals {
-        let unit = r
-            .kpis
-            .iter()
-            .find(|k| k.id == g.kpi)
-            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
-            .unwrap_or(Unit::None);
+        let unit = r.unit_of(&g.kpi);
         let _ = write!(
             o,
             "<section class=\"goal\"><h3>{} — {} <code>{}</code></h3>",

@@ -8,7 +8,6 @@
 
 use super::markdown::group_text;
 use super::{format_value, Report};
-use crate::check::Unit;
 use std::fmt::Write;
 
 fn esc(s: &str) -> String {
@@ -44,12 +43,7 @@ pub fn render(r: &Report) -> String {
         esc(&r.pack.version)
     );
     for g in &r.goals {
-        let unit = r
-            .kpis
-            .iter()
-            .find(|k| k.id == g.kpi)
-            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
-            .unwrap_or(Unit::None);
+        let unit = r.unit_of(&g.kpi);
         let c = |pred: &dyn Fn(&str) -> bool| g.results.iter().filter(|x| pred(x.status)).count();
         let _ = writeln!(
             out,

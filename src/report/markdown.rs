@@ -3,7 +3,7 @@
 //! goal, the failing rows first.
 
 use super::{format_short, GoalReport, Report, ResultRow};
-use crate::check::Unit;
+
 use std::fmt::Write;
 
 /// How bad a status is, worst first (for ordering).
@@ -44,14 +44,6 @@ pub fn group_text(g: &std::collections::BTreeMap<String, Option<String>>) -> Str
     g.iter().map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("null"))).collect::<Vec<_>>().join(", ")
 }
 
-fn unit_of(r: &Report, g: &GoalReport) -> Unit {
-    r.kpis
-        .iter()
-        .find(|k| k.id == g.kpi)
-        .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
-        .unwrap_or(Unit::None)
-}
-
 fn worst(g: &GoalReport) -> u8 {
     g.results.iter().map(|r| severity(r.status)).min().unwrap_or(5)
 }
@@ -72,7 +64,7 @@ pub fn render(r: &Report) -> String {
     let mut goals: Vec<&GoalReport> = r.goals.iter().collect();
     goals.sort_by_key(|g| (worst(g), g.id.clone()));
     for g in goals {
-        let unit = unit_of(r, g);
+        let unit = r.unit_of(&g.kpi);
         let status =
             g.results.iter().min_by_key(|x| severity(x.status)).map(|x| x.status).unwrap_or("no_data");
         let _ = writeln!(

@@ -37,6 +37,17 @@ pub struct Report {
     pub notes: Vec<Note>,
 }
 
+impl Report {
+    /// The unit of KPI `id` (none if the KPI is unknown or has no unit).
+    pub fn unit_of(&self, id: &str) -> crate::check::Unit {
+        self.kpis
+            .iter()
+            .find(|k| k.id == id)
+            .map(|k| crate::check::Unit::parse(k.unit.as_deref().unwrap_or("")))
+            .unwrap_or(crate::check::Unit::None)
+    }
+}
+
 /// Name and version.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackInfo {

@@ -119,12 +119,7 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "\nGoals");
     }
     for g in &r.goals {
-        let unit = r
-            .kpis
-            .iter()
-            .find(|k| k.id == g.kpi)
-            .map(|k| Unit::parse(k.unit.as_deref().unwrap_or("")))
-            .unwrap_or(Unit::None);
+        let unit = r.unit_of(&g.kpi);
         let s = &g.smart;
         let letter =
             |l: &str, v: &str| if v == "ok" { l.to_string() } else { format!("{}?", l.to_lowercase()) };

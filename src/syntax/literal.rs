@@ -2,6 +2,7 @@
 
 use super::ast::Span;
 use super::error::SyntaxError;
+use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
 use crate::diagnostic::Code;
 
 /// Reads a number as matched by the grammar (underscores allowed, no sign). `at` is where the
@@ -89,57 +90,21 @@ pub(crate) fn date(s: &str) -> Option<i32> {
         part.parse().ok()
     };
     let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    let (y, m, d): (i64, i64, i64) = (y, m, d);
+    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y as i32, m as u32)) {
         return None;
     }
-    i32::try_from(days_from_civil(y, m, d)).ok()
+    Some(days_from_civil(y as i32, m as u32, d as u32))
 }
 
 /// Writes days since 1970-01-01 as `YYYY-MM-DD` (years outside 0..=9999 as signed numbers).
 pub(crate) fn format_date(days: i32) -> String {
-    let (y, m, d) = civil_from_days(i64::from(days));
+    let (y, m, d) = civil_from_days(days);
     if (0..=9999).contains(&y) {
         format!("{y:04}-{m:02}-{d:02}")
     } else {
         format!("{y}-{m:02}-{d:02}")
     }
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
