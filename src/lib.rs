@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod check;
 pub mod cli;
+pub mod db;
 pub mod diagnostic;
 pub mod engine;
 pub mod eval;

@@ -28,14 +28,26 @@ pub fn spec_to_model(
     check_pack(pack, sources, opts)
 }
 
-/// Runs a plan on the local backend: one scan per dataset. On a terminal, a spinner on
-/// stderr shows the rows read while a large dataset is scanned.
-pub fn plan_to_table(plan: &Plan, scanner: &dyn Scan) -> Result<AggTable, Box<Diagnostic>> {
+/// Runs a plan: one scan per dataset bound to a file (local backend), one SQL statement per
+/// dataset bound to a database. On a terminal, a spinner on stderr shows the rows read while
+/// a large file is scanned.
+pub fn plan_to_table(
+    model: &Model,
+    plan: &Plan,
+    scanner: &dyn Scan,
+    db: &crate::db::DbOptions,
+) -> Result<AggTable, Box<Diagnostic>> {
     let with_progress = crate::engine::progress::ProgressScan { inner: scanner };
     let scanner: &dyn Scan = if std::io::stderr().is_terminal() { &with_progress } else { scanner };
     let mut table = AggTable::default();
     for dp in &plan.datasets {
-        let (rows, stats) = scan_dataset(dp, scanner, plan.as_of).map_err(Box::new)?;
+        let ds = &model.datasets[dp.dataset];
+        let (rows, stats) = match ds.source.as_ref().map(|s| &s.spec) {
+            Some(crate::spec::SourceSpec::Database { .. }) if dp.read.is_none() => {
+                crate::db::run_dataset(model, dp, plan.as_of, db)?
+            }
+            _ => scan_dataset(dp, scanner, plan.as_of).map_err(Box::new)?,
+        };
         table.queries.push(rows);
         table.stats.push(stats);
     }
@@ -80,6 +92,8 @@ pub struct RunOptions {
     pub on_bad_row: BadRowPolicy,
     /// `--locked`: the imports must match `kpi.lock`.
     pub locked: bool,
+    /// Database connections: timeouts.
+    pub db: crate::db::DbOptions,
 }
 
 /// Why an evaluation stopped.
@@ -90,33 +104,57 @@ pub enum RunError {
     Diagnostics(Diagnostics),
 }
 
-/// Loads, checks, plans, scans and evaluates a pack; returns the report and the warnings.
-pub fn evaluate_pack(
-    path: &Path,
-    sources: &Sources,
-    opts: &RunOptions,
-) -> Result<(Report, Diagnostics), RunError> {
+/// A pack loaded, checked and planned: everything before the data is aggregated.
+pub struct Prepared {
+    /// The checked model.
+    pub model: Model,
+    /// What each KPI is needed at.
+    pub needs: crate::plan::Needs,
+    /// The plan.
+    pub plan: Plan,
+    /// Warnings so far.
+    pub warnings: Diagnostics,
+}
+
+/// Loads, checks and plans a pack (binding its sources, reading their headers).
+pub fn prepare(path: &Path, sources: &Sources, opts: &RunOptions) -> Result<Prepared, RunError> {
     let pack = yaml_to_spec(path, sources).map_err(RunError::Diagnostics)?;
     if opts.locked {
         crate::spec::lock::verify(&pack).map_err(|d| RunError::Diagnostics(vec![d]))?;
     }
     let scanner = LocalFiles;
-    let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner };
-    let (model, mut warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
+    let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner, db: &opts.db };
+    let (model, warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
     let needs = needs(&model);
     let plan = model_to_plan(&model, &needs, opts.as_of, opts.on_bad_row, None);
-    let table = plan_to_table(&plan, &scanner).map_err(|d| RunError::Diagnostics(vec![*d]))?;
-    warnings.extend(skipped_rows(&model, &plan, &table));
-    let values = crate::eval::evaluate_kpis(&model, &plan, &table, &needs);
+    Ok(Prepared { model, needs, plan, warnings })
+}
+
+/// Evaluates KPIs and goals over an aggregate table and builds the report.
+pub fn table_to_report(
+    prepared: &Prepared,
+    table: &AggTable,
+    opts: &RunOptions,
+    sources: &Sources,
+) -> (Report, Diagnostics) {
+    let Prepared { model, needs, plan, warnings } = prepared;
+    let mut warnings = warnings.clone();
+    warnings.extend(skipped_rows(model, plan, table));
+    let values = crate::eval::evaluate_kpis(model, plan, table, needs);
     let eopts = EvalOptions { as_of: opts.as_of, range: opts.range };
-    let goals = evaluate_goals(&model, &values, &eopts);
-    let ev = crate::report::Evaluated {
-        model: &model,
-        plan: &plan,
-        table: &table,
-        values: &values,
-        goals: &goals,
-    };
-    let report = build_report(&ev, opts.as_of, opts.range, sources);
-    Ok((report, warnings))
+    let goals = evaluate_goals(model, &values, &eopts);
+    let ev = crate::report::Evaluated { model, plan, table, values: &values, goals: &goals };
+    (build_report(&ev, opts.as_of, opts.range, sources), warnings)
+}
+
+/// Loads, checks, plans, aggregates and evaluates a pack; returns the report and the warnings.
+pub fn evaluate_pack(
+    path: &Path,
+    sources: &Sources,
+    opts: &RunOptions,
+) -> Result<(Report, Diagnostics), RunError> {
+    let prepared = prepare(path, sources, opts)?;
+    let table = plan_to_table(&prepared.model, &prepared.plan, &LocalFiles, &opts.db)
+        .map_err(|d| RunError::Diagnostics(vec![*d]))?;
+    Ok(table_to_report(&prepared, &table, opts, sources))
 }

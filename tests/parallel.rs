@@ -63,7 +63,12 @@ fn table(threads: usize, dir: &std::path::Path) -> Vec<Vec<Vec<AggRow>>> {
     let sources = Sources::new();
     let pack = kpi_rules::spec::load_pack(&dir.join("pack.yaml"), &sources).expect("pack loads");
     let scanner = LocalFiles;
-    let opts = CheckOptions { data: &[], require_data: true, scanner: &scanner };
+    let opts = CheckOptions {
+        data: &[],
+        require_data: true,
+        scanner: &scanner,
+        db: &kpi_rules::db::DbOptions::DEFAULT,
+    };
     let (model, _) = check_pack(&pack, &sources, &opts).expect("pack checks");
     let plan = model_to_plan(&model, &needs(&model), i32::MAX, BadRowPolicy::Fail, None);
     plan.datasets

@@ -56,7 +56,12 @@ fn load_and_check(path: &Path) {
     match load_pack(path, &sources) {
         Ok(pack) => {
             let scanner = LocalFiles;
-            let opts = CheckOptions { data: &[], require_data: false, scanner: &scanner };
+            let opts = CheckOptions {
+                data: &[],
+                require_data: false,
+                scanner: &scanner,
+                db: &kpi_rules::db::DbOptions::DEFAULT,
+            };
             match check_pack(&pack, &sources, &opts) {
                 Ok((_, warnings)) => render_all(&warnings, &sources),
                 Err(diags) => render_all(&diags, &sources),
@@ -70,7 +75,14 @@ fn load_and_check(path: &Path) {
 fn evaluate(path: &Path, on_bad_row: BadRowPolicy) {
     let sources = Sources::new();
     let as_of = kpi_rules::calendar::parse_date("2026-11-26").expect("date");
-    let opts = RunOptions { data: Vec::new(), as_of, range: None, on_bad_row, locked: false };
+    let opts = RunOptions {
+        data: Vec::new(),
+        as_of,
+        range: None,
+        on_bad_row,
+        locked: false,
+        db: Default::default(),
+    };
     match evaluate_pack(path, &sources, &opts) {
         Ok((_, warnings)) => render_all(&warnings, &sources),
         Err(RunError::Diagnostics(diags)) => render_all(&diags, &sources),

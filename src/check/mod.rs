@@ -26,6 +26,8 @@ pub struct CheckOptions<'a> {
     pub require_data: bool,
     /// Reads data headers.
     pub scanner: &'a dyn Scan,
+    /// Connection limits for database sources (described only when `require_data`).
+    pub db: &'a crate::db::DbOptions,
 }
 
 struct Scope<'a> {
@@ -198,8 +200,8 @@ pub fn check_pack(
                 }
             }
             Some(b) => {
-                if let Some(path) = &b.path {
-                    let sniffed = match FileFormat::from_path(path) {
+                let sniffed = match &b.path {
+                    Some(path) => Some(match FileFormat::from_path(path) {
                         Some(fmt) => opts.scanner.sniff(path, fmt),
                         None => Err(Diagnostic::error(
                             Code::SourceUnreadable,
@@ -207,7 +209,14 @@ pub fn check_pack(
                         )
                         .with_path(path)
                         .with_help("use .csv, .tsv, .ndjson or .jsonl")),
-                    };
+                    }),
+                    // A database is asked for its columns only when the data is needed.
+                    None if opts.require_data => {
+                        Some(crate::db::describe(b, &d.id.value, &def.time, opts.db))
+                    }
+                    None => None,
+                };
+                if let Some(sniffed) = sniffed {
                     match sniffed {
                         Ok(sn) => {
                             def.header_read = true;
@@ -235,18 +244,6 @@ pub fn check_pack(
                             diags.push(e);
                         }
                     }
-                } else if opts.require_data {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::SourceUnreadable,
-                            format!(
-                                "dataset `{}` is bound to a database ({}); this build reads files only",
-                                d.id.value, b.display
-                            ),
-                        )
-                        .with_opt_label(b.span, "database source")
-                        .with_help("export the table to CSV and bind it with --data"),
-                    );
                 }
             }
         }

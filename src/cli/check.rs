@@ -42,7 +42,12 @@ pub fn run(a: CheckArgs) -> i32 {
         }
     }
     let scanner = LocalFiles;
-    let opts = CheckOptions { data: &data, require_data: false, scanner: &scanner };
+    let opts = CheckOptions {
+        data: &data,
+        require_data: false,
+        scanner: &scanner,
+        db: &crate::db::DbOptions::DEFAULT,
+    };
     match spec_to_model(&pack, &sources, &opts) {
         Err(d) => {
             emit(&d);

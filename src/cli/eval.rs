@@ -62,7 +62,11 @@ pub fn run(a: EvalArgs) -> i32 {
                 }
             }
         }
-        Ok(RunOptions { data, as_of, range, on_bad_row, locked: a.locked })
+        let db = crate::db::DbOptions {
+            connect_timeout: std::time::Duration::from_secs(a.connect_timeout),
+            statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
+        };
+        Ok(RunOptions { data, as_of, range, on_bad_row, locked: a.locked, db })
     })();
     let opts = match parsed {
         Ok(o) => o,

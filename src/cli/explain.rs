@@ -25,7 +25,12 @@ pub fn run(a: ExplainArgs) -> i32 {
         }
     };
     let scanner = LocalFiles;
-    let opts = CheckOptions { data: &[], require_data: false, scanner: &scanner };
+    let opts = CheckOptions {
+        data: &[],
+        require_data: false,
+        scanner: &scanner,
+        db: &crate::db::DbOptions::DEFAULT,
+    };
     let model = match spec_to_model(&spec, &sources, &opts) {
         Ok((m, _warnings)) => m,
         Err(d) => {

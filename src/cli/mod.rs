@@ -8,6 +8,7 @@ mod init;
 mod lock;
 pub mod output;
 mod schema;
+mod sql;
 mod test;
 
 use crate::diagnostic::{render_human, render_json, Diagnostic, Sources};
@@ -88,6 +89,18 @@ Examples:
     Lock(lock::LockArgs),
     /// Print the import tree: namespace, pack, version, source.
     Deps(deps::DepsArgs),
+    /// Print the SQL that computes the pack's aggregates, one statement per dataset, for a
+    /// database or warehouse.
+    #[command(after_help = "\
+Each statement returns the aggregate table kpi evaluates: per query (kpi__query), the group
+(kpi__k0...), the period key (kpi__period), the row count (kpi__n) and the aggregates
+(kpi__v0...). `kpi eval --data NAME=postgres://...` runs the PostgreSQL statement itself.
+
+Examples:
+  kpi sql kpis/smm                              PostgreSQL, reading table `posts`
+  kpi sql kpis/smm --dialect bigquery --table posts=analytics.posts
+  kpi sql kpis/smm --dialect duckdb --time-type timestamptz --as-of 2026-11-30")]
+    Sql(sql::SqlArgs),
 }
 
 /// Report formats of `kpi eval`.
@@ -140,12 +153,20 @@ pub struct EvalArgs {
     /// The pack: a .yaml file or a folder with pack.yaml.
     #[arg(default_value = ".")]
     pub pack: PathBuf,
-    /// Bind a dataset to a source: NAME=PATH (repeatable).
+    /// Bind a dataset to a source (repeatable): NAME=PATH to a .csv/.tsv/.ndjson file, or
+    /// NAME=postgres://USER:PASSWORD@HOST:PORT/DB?table=TABLE (or `query=SELECT...`,
+    /// URL-encoded), to aggregate in the database.
     #[arg(long = "data", value_name = "NAME=SOURCE")]
     pub data: Vec<String>,
     /// Ignore rows dated after this day (YYYY-MM-DD); default today.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// Seconds to wait for a database connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: u64,
+    /// Seconds one SQL statement may run in the database before it is cancelled.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub statement_timeout: u64,
     /// Report periods from this day (with --to).
     #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "period")]
     pub from: Option<String>,
@@ -331,5 +352,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Init(a) => init::run(a),
         Command::Lock(a) => lock::run(a),
         Command::Deps(a) => deps::run(a),
+        Command::Sql(a) => sql::run(a),
     }
 }

@@ -129,6 +129,9 @@ codes! {
     BadJsonLine = "K0608",
     /// Rows were skipped under `--on-bad-row skip` (a warning that counts them).
     RowsSkipped = "K0609",
+    /// A database could not be queried: connection refused, bad credentials, a missing table
+    /// or column, a timeout. Example: `--data posts=postgres://kpi@db:5432/x?table=nope`.
+    DatabaseError = "K0610",
     /// An invalid command-line argument. Example: `--as-of 2026-02-30`.
     InvalidArgument = "K0701",
     /// A report could not be written.

@@ -1,5 +1,11 @@
-//! SQL generation for other engines (issue 9, first part): a `Dialect` trait in the
-//! style of DataFusion's unparser, with one implementation per engine.
+//! SQL generation for databases and warehouses: a `Dialect` trait in the style of
+//! DataFusion's unparser, with one implementation per engine, and [`query::plan_to_sql`],
+//! which turns a dataset plan into one statement whose rows are the aggregate table.
+
+pub mod decode;
+pub mod query;
+
+pub use query::{plan_to_sql, DatasetSql, SqlSource, TimeKind};
 
 /// How one SQL engine spells identifiers, literals and the constructs kpi needs.
 pub trait Dialect {
@@ -35,6 +41,102 @@ pub trait Dialect {
     fn supports_filter(&self) -> bool {
         true
     }
+
+    /// The text type.
+    fn text_type(&self) -> &'static str {
+        "VARCHAR"
+    }
+
+    /// The 64-bit float type.
+    fn double_type(&self) -> &'static str {
+        "DOUBLE"
+    }
+
+    /// The 64-bit integer type.
+    fn bigint_type(&self) -> &'static str {
+        "BIGINT"
+    }
+
+    /// What follows `WITH name AS` so that a CTE is inlined, not materialized.
+    fn inline_cte(&self) -> &'static str {
+        ""
+    }
+
+    /// A date literal for day number `day`.
+    fn date_literal(&self, day: i32) -> String {
+        format!("DATE '{}'", crate::calendar::format_date(day))
+    }
+
+    /// The date of a time value `t` of kind `kind`; instants are dated in zone `tz`.
+    fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
+        match kind {
+            TimeKind::Date | TimeKind::Timestamp | TimeKind::Text => format!("CAST({t} AS DATE)"),
+            TimeKind::Instant => format!("CAST(timezone({}, {t}) AS DATE)", self.quote_str(tz)),
+        }
+    }
+
+    /// Days from 1970-01-01 to the date `d`.
+    fn day_number(&self, d: &str) -> String {
+        format!("({d} - DATE '1970-01-01')")
+    }
+
+    /// `JOIN` of the rows with the date ranges `(index, first day, last day)` that hold
+    /// their day number `day`, as `kpi__r(i, s, e)`.
+    fn ranges_join(&self, ranges: &[(i32, i32, i32)], day: &str) -> String {
+        let rows: Vec<String> = ranges.iter().map(|(i, s, e)| format!("({i}, {s}, {e})")).collect();
+        format!("JOIN (VALUES {}) AS kpi__r(i, s, e) ON {day} BETWEEN kpi__r.s AND kpi__r.e", rows.join(", "))
+    }
+
+    /// The continuous percentile `p` (linear interpolation) of `x`, nulls ignored.
+    fn percentile(&self, x: &str, p: f64, filter: Option<&str>) -> String {
+        let p = query::number_literal(p);
+        match filter {
+            None => format!("PERCENTILE_CONT({p}) WITHIN GROUP (ORDER BY {x})"),
+            Some(f) if self.supports_filter() => {
+                format!("PERCENTILE_CONT({p}) WITHIN GROUP (ORDER BY {x}) FILTER (WHERE {f})")
+            }
+            Some(f) => format!("PERCENTILE_CONT({p}) WITHIN GROUP (ORDER BY CASE WHEN {f} THEN {x} END)"),
+        }
+    }
+
+    /// The first (or last) non-null `x` in the order `order` (nulls of `x` skipped).
+    fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
+        let keep = match filter {
+            Some(f) => format!("{x} IS NOT NULL AND {f}"),
+            None => format!("{x} IS NOT NULL"),
+        };
+        let by = if last { "MAX_BY" } else { "MIN_BY" };
+        let key = order.first().copied().unwrap_or("1");
+        format!("{by}({x}, CASE WHEN {keep} THEN {key} END)")
+    }
+
+    /// `greatest`/`least` with nulls ignored.
+    fn greatest_least(&self, greatest: bool, items: &[String]) -> String {
+        let f = if greatest { "GREATEST" } else { "LEAST" };
+        format!("{f}({})", items.join(", "))
+    }
+
+    /// A text operand of an ordering comparison, compared byte-wise (as the local engine does).
+    fn binary_collation(&self, x: &str) -> String {
+        x.to_string()
+    }
+}
+
+/// `greatest`/`least` for engines whose functions return NULL when any argument is NULL:
+/// each argument falls back to the others, so nulls are ignored and all-null gives NULL.
+fn null_skipping(f: &str, items: &[String]) -> String {
+    let args: Vec<String> = (0..items.len())
+        .map(|i| {
+            let mut order = vec![items[i].clone()];
+            order.extend(items.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| s.clone()));
+            if order.len() == 1 {
+                order.remove(0)
+            } else {
+                format!("COALESCE({})", order.join(", "))
+            }
+        })
+        .collect();
+    format!("{f}({})", args.join(", "))
 }
 
 /// PostgreSQL.
@@ -52,11 +154,65 @@ impl Dialect for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
     }
+    fn text_type(&self) -> &'static str {
+        "TEXT"
+    }
+    fn double_type(&self) -> &'static str {
+        "DOUBLE PRECISION"
+    }
+    fn inline_cte(&self) -> &'static str {
+        " NOT MATERIALIZED"
+    }
+    fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
+        let tz = self.quote_str(tz);
+        match kind {
+            TimeKind::Date | TimeKind::Timestamp => format!("CAST({t} AS DATE)"),
+            TimeKind::Instant => format!("CAST({t} AT TIME ZONE {tz} AS DATE)"),
+            // ISO text: a date or a civil datetime is dated as written; a datetime with an
+            // offset is an instant, dated in the zone.
+            TimeKind::Text => format!(
+                "CASE WHEN {t} ~ '(Z|z|[+-][0-9][0-9](:?[0-9][0-9])?)$' AND length({t}) > 10 \
+                 THEN CAST(CAST({t} AS TIMESTAMPTZ) AT TIME ZONE {tz} AS DATE) \
+                 ELSE CAST(CAST({t} AS TIMESTAMP) AS DATE) END"
+            ),
+        }
+    }
+    fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
+        let dir = if last { " DESC" } else { "" };
+        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
+        let keep = match filter {
+            Some(f) => format!("{x} IS NOT NULL AND {f}"),
+            None => format!("{x} IS NOT NULL"),
+        };
+        format!("(ARRAY_AGG({x} ORDER BY {}) FILTER (WHERE {keep}))[1]", by.join(", "))
+    }
+    fn binary_collation(&self, x: &str) -> String {
+        format!("({x} COLLATE \"C\")")
+    }
 }
 
 impl Dialect for DuckDb {
     fn name(&self) -> &'static str {
         "duckdb"
+    }
+    fn day_number(&self, d: &str) -> String {
+        format!("date_diff('day', DATE '1970-01-01', {d})")
+    }
+    fn percentile(&self, x: &str, p: f64, filter: Option<&str>) -> String {
+        let p = query::number_literal(p);
+        match filter {
+            None => format!("quantile_cont({x}, {p})"),
+            Some(f) => format!("quantile_cont({x}, {p}) FILTER (WHERE {f})"),
+        }
+    }
+    fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
+        let dir = if last { " DESC" } else { "" };
+        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
+        let keep = match filter {
+            Some(f) => format!("{x} IS NOT NULL AND {f}"),
+            None => format!("{x} IS NOT NULL"),
+        };
+        format!("first({x} ORDER BY {}) FILTER (WHERE {keep})", by.join(", "))
     }
 }
 
@@ -72,6 +228,29 @@ impl Dialect for Spark {
     }
     fn supports_filter(&self) -> bool {
         true
+    }
+    fn text_type(&self) -> &'static str {
+        "STRING"
+    }
+    fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
+        match kind {
+            TimeKind::Instant => format!("to_date(from_utc_timestamp({t}, {}))", self.quote_str(tz)),
+            _ => format!("to_date({t})"),
+        }
+    }
+    fn day_number(&self, d: &str) -> String {
+        format!("datediff({d}, DATE '1970-01-01')")
+    }
+    fn ranges_join(&self, ranges: &[(i32, i32, i32)], day: &str) -> String {
+        let rows: Vec<String> = ranges.iter().map(|(i, s, e)| format!("({i}, {s}, {e})")).collect();
+        format!("JOIN VALUES {} AS kpi__r(i, s, e) ON {day} BETWEEN kpi__r.s AND kpi__r.e", rows.join(", "))
+    }
+    fn percentile(&self, x: &str, p: f64, filter: Option<&str>) -> String {
+        let p = query::number_literal(p);
+        match filter {
+            None => format!("percentile({x}, {p})"),
+            Some(f) => format!("percentile({x}, {p}) FILTER (WHERE {f})"),
+        }
     }
 }
 
@@ -92,6 +271,55 @@ impl Dialect for BigQuery {
     fn supports_filter(&self) -> bool {
         false
     }
+    fn text_type(&self) -> &'static str {
+        "STRING"
+    }
+    fn double_type(&self) -> &'static str {
+        "FLOAT64"
+    }
+    fn bigint_type(&self) -> &'static str {
+        "INT64"
+    }
+    fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
+        match kind {
+            TimeKind::Instant => format!("DATE({t}, {})", self.quote_str(tz)),
+            _ => format!("DATE({t})"),
+        }
+    }
+    fn day_number(&self, d: &str) -> String {
+        format!("UNIX_DATE({d})")
+    }
+    fn ranges_join(&self, ranges: &[(i32, i32, i32)], day: &str) -> String {
+        let rows: Vec<String> =
+            ranges.iter().map(|(i, s, e)| format!("STRUCT({i} AS i, {s} AS s, {e} AS e)")).collect();
+        format!("JOIN UNNEST([{}]) AS kpi__r ON {day} BETWEEN kpi__r.s AND kpi__r.e", rows.join(", "))
+    }
+    // No aggregate PERCENTILE_CONT: interpolate over the group's sorted values.
+    fn percentile(&self, x: &str, p: f64, filter: Option<&str>) -> String {
+        let p = query::number_literal(p);
+        let x = match filter {
+            Some(f) => format!("CASE WHEN {f} THEN {x} END"),
+            None => x.to_string(),
+        };
+        format!(
+            "(SELECT SUM(v * CASE WHEN o = FLOOR(pos) AND o = CEIL(pos) THEN 1 \
+             WHEN o = FLOOR(pos) THEN 1 - (pos - FLOOR(pos)) WHEN o = CEIL(pos) THEN pos - FLOOR(pos) ELSE 0 END) \
+             FROM (SELECT v, o, {p} * (COUNT(*) OVER () - 1) AS pos \
+             FROM UNNEST(ARRAY_AGG({x} IGNORE NULLS ORDER BY {x})) AS v WITH OFFSET AS o))"
+        )
+    }
+    fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
+        let dir = if last { " DESC" } else { "" };
+        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
+        let x = match filter {
+            Some(f) => format!("CASE WHEN {f} THEN {x} END"),
+            None => x.to_string(),
+        };
+        format!("ARRAY_AGG({x} IGNORE NULLS ORDER BY {} LIMIT 1)[SAFE_OFFSET(0)]", by.join(", "))
+    }
+    fn greatest_least(&self, greatest: bool, items: &[String]) -> String {
+        null_skipping(if greatest { "GREATEST" } else { "LEAST" }, items)
+    }
 }
 
 impl Dialect for Snowflake {
@@ -103,6 +331,18 @@ impl Dialect for Snowflake {
     }
     fn supports_filter(&self) -> bool {
         false
+    }
+    fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
+        match kind {
+            TimeKind::Instant => format!("CAST(CONVERT_TIMEZONE({}, {t}) AS DATE)", self.quote_str(tz)),
+            _ => format!("CAST({t} AS DATE)"),
+        }
+    }
+    fn day_number(&self, d: &str) -> String {
+        format!("DATEDIFF(day, DATE '1970-01-01', {d})")
+    }
+    fn greatest_least(&self, greatest: bool, items: &[String]) -> String {
+        null_skipping(if greatest { "GREATEST" } else { "LEAST" }, items)
     }
 }
 

@@ -33,7 +33,12 @@ pub struct PackUnderTest {
 pub fn prepare(path: &Path, sources: &Sources) -> Result<PackUnderTest, Diagnostics> {
     let pack = yaml_to_spec(path, sources)?;
     let scanner = LocalFiles;
-    let opts = CheckOptions { data: &[], require_data: false, scanner: &scanner };
+    let opts = CheckOptions {
+        data: &[],
+        require_data: false,
+        scanner: &scanner,
+        db: &crate::db::DbOptions::DEFAULT,
+    };
     let (model, _warnings) = spec_to_model(&pack, sources, &opts)?;
     let mut headers = Vec::new();
     for (spec, def) in pack.datasets.iter().zip(&model.datasets) {
@@ -321,8 +326,14 @@ pub fn run_case(put: &PackUnderTest, case: &Case, sources: &Sources) -> CaseOutc
             return outcome;
         }
     };
-    let opts =
-        RunOptions { data, as_of: case.as_of, range: None, on_bad_row: BadRowPolicy::Fail, locked: false };
+    let opts = RunOptions {
+        data,
+        as_of: case.as_of,
+        range: None,
+        on_bad_row: BadRowPolicy::Fail,
+        locked: false,
+        db: Default::default(),
+    };
     let result = evaluate_pack(&put.path, sources, &opts);
     match (&case.expect, result) {
         (Expect::Error { code, span }, Err(RunError::Diagnostics(diags))) => {

@@ -1,0 +1,184 @@
+//! The PostgreSQL backend: connect with timeouts, describe the source, run the generated
+//! statement, decode the aggregate rows.
+
+use super::{db_error, Connection, DbOptions};
+use crate::check::{BoundSource, Model};
+use crate::diagnostic::Diagnostic;
+use crate::engine::batch::ColType;
+use crate::engine::source::{ScanStats, Sniff};
+use crate::plan::{AggRow, DatasetPlan};
+use crate::sql::decode::{rows_to_table, ResultRow};
+use crate::sql::{plan_to_sql, Postgres, SqlSource, TimeKind};
+use postgres::types::Type;
+use postgres::{Client, Config, NoTls, Row};
+use std::str::FromStr;
+
+/// A failure, before redaction.
+pub struct PgError {
+    message: String,
+    help: &'static str,
+}
+
+impl PgError {
+    /// The diagnostic, with credentials redacted.
+    pub fn diagnostic(&self, conn: &Connection, bound: &BoundSource, dataset: &str) -> Diagnostic {
+        db_error(Some(bound), dataset, conn.redact(&self.message), self.help)
+    }
+}
+
+fn classify(e: &postgres::Error, conn: &Connection, what: &str) -> PgError {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        let help = match code {
+            "28P01" | "28000" => "check the user and password in the URL (or the variable it reads)",
+            "3D000" => "check the database name in the URL",
+            "42P01" => "check the table name (`table:` or `?table=`); qualify it as schema.table if needed",
+            "42703" => {
+                "the pack reads a column the table lacks: check the formulas, `time:` and `dimensions:`"
+            }
+            "57014" => {
+                "the statement ran past --statement-timeout; raise it, or add an index on the time column"
+            }
+            "42601" | "42883" | "42804" => {
+                "check the `query:` of the source; run `kpi sql --dialect postgres` to see the statement"
+            }
+            _ => "see the database's message above",
+        };
+        let mut message = format!("{what} on {}: {} ({code})", conn.display, db.message());
+        if let Some(d) = db.detail() {
+            message.push_str(&format!("; {d}"));
+        }
+        return PgError { message, help };
+    }
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    let help = if lower.contains("timed out") || lower.contains("timeout") {
+        "the server did not answer within --connect-timeout; check the host and port, or raise the timeout"
+    } else if lower.contains("refused") {
+        "no server listens there: check the host and port, and that PostgreSQL is running"
+    } else if lower.contains("tls") || lower.contains("ssl") {
+        "this build connects without TLS: use sslmode=disable or sslmode=prefer on a trusted network"
+    } else {
+        "check the URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE?table=NAME"
+    };
+    let mut message = format!("{what} on {}: {text}", conn.display);
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !message.contains(&t) {
+            message.push_str(&format!(": {t}"));
+        }
+        src = s.source();
+    }
+    PgError { message, help }
+}
+
+fn connect(conn: &Connection, opts: &DbOptions) -> Result<Client, PgError> {
+    let mut config = Config::from_str(&conn.url).map_err(|e| PgError {
+        message: format!("`{}` is not a PostgreSQL URL: {e}", conn.display),
+        help: "write postgres://USER:PASSWORD@HOST:PORT/DATABASE?table=NAME",
+    })?;
+    let statement_ms = opts.statement_timeout.as_millis().max(1);
+    config
+        .connect_timeout(opts.connect_timeout)
+        .keepalives(true)
+        .application_name("kpi")
+        .options(&format!("-c statement_timeout={statement_ms} -c TimeZone=UTC"));
+    config.connect(NoTls).map_err(|e| classify(&e, conn, "cannot connect"))
+}
+
+fn from_clause(source: &SqlSource) -> String {
+    match source {
+        SqlSource::Table(t) => {
+            t.split('.').map(|p| crate::sql::Dialect::quote_ident(&Postgres, p)).collect::<Vec<_>>().join(".")
+        }
+        SqlSource::Query(q) => format!("({}) AS kpi__source", q.trim().trim_end_matches(';')),
+    }
+}
+
+/// The source's columns and the kind of its time column.
+pub fn describe(conn: &Connection, time: &str, opts: &DbOptions) -> Result<(Sniff, TimeKind), PgError> {
+    let mut client = connect(conn, opts)?;
+    describe_with(&mut client, conn, time)
+}
+
+fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<(Sniff, TimeKind), PgError> {
+    let sql = format!("SELECT * FROM {} LIMIT 0", from_clause(&conn.source));
+    let stmt = client.prepare(&sql).map_err(|e| classify(&e, conn, "cannot read the source"))?;
+    let mut kind = TimeKind::Text;
+    let columns = stmt
+        .columns()
+        .iter()
+        .map(|c| {
+            let t = c.type_();
+            let ty =
+                if [Type::INT2, Type::INT4, Type::INT8, Type::FLOAT4, Type::FLOAT8, Type::NUMERIC, Type::OID]
+                    .contains(t)
+                {
+                    Some(ColType::Number)
+                } else if [Type::BOOL, Type::DATE, Type::TIMESTAMP, Type::TIMESTAMPTZ].contains(t) {
+                    None
+                } else {
+                    Some(ColType::Text)
+                };
+            if c.name() == time {
+                kind = match *t {
+                    Type::DATE => TimeKind::Date,
+                    Type::TIMESTAMP => TimeKind::Timestamp,
+                    Type::TIMESTAMPTZ => TimeKind::Instant,
+                    _ => TimeKind::Text,
+                };
+            }
+            (c.name().to_string(), ty)
+        })
+        .collect();
+    Ok((Sniff { columns }, kind))
+}
+
+fn int(row: &Row, i: usize) -> Option<i64> {
+    row.try_get::<_, Option<i64>>(i)
+        .ok()
+        .flatten()
+        .or_else(|| row.try_get::<_, Option<i32>>(i).ok().flatten().map(i64::from))
+}
+
+/// Runs the dataset plan's statement and decodes its rows.
+pub fn run(
+    model: &Model,
+    dp: &DatasetPlan,
+    as_of: i32,
+    conn: &Connection,
+    opts: &DbOptions,
+) -> Result<(Vec<Vec<AggRow>>, ScanStats), PgError> {
+    let ds = &model.datasets[dp.dataset];
+    let mut client = connect(conn, opts)?;
+    let (_, kind) = describe_with(&mut client, conn, &ds.time)?;
+    let q = plan_to_sql(model, dp, as_of, &conn.source, kind, &Postgres);
+    let rows = client.query(q.sql.as_str(), &[]).map_err(|e| classify(&e, conn, "the query failed"))?;
+    let mut total = 0u64;
+    let decoded: Vec<ResultRow> = rows
+        .iter()
+        .map(|r| {
+            let query = int(r, 0).unwrap_or(-1);
+            let keys = (0..q.dims).map(|i| r.try_get::<_, Option<String>>(1 + i).ok().flatten()).collect();
+            let period = int(r, 1 + q.dims).unwrap_or(i64::MIN);
+            let n = int(r, 2 + q.dims).unwrap_or(0);
+            if query == 0 {
+                total += n.max(0) as u64;
+            }
+            let values =
+                (0..q.values).map(|i| r.try_get::<_, Option<f64>>(3 + q.dims + i).ok().flatten()).collect();
+            ResultRow { query, keys, period, rows: n, values }
+        })
+        .collect();
+    let table = rows_to_table(dp, decoded).map_err(|m| PgError {
+        message: format!("unexpected result from {}: {m}", conn.display),
+        help: "this is a bug in kpi's SQL generation; please report it with `kpi sql --dialect postgres`",
+    })?;
+    // Rows read: those of the first query, when it buckets by grain (every row counted once).
+    let rows_read = match dp.queries.first().map(|q| &q.buckets) {
+        Some(crate::plan::Bucketing::Grain(_)) => total,
+        _ => 0,
+    };
+    Ok((table, ScanStats { rows: rows_read, ..ScanStats::default() }))
+}
