@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 fn kpi(args: &[&str], dir: Option<&Path>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kpi"));
     c.args(args).env("NO_COLOR", "1");
+    // `explain` shows SQL with the as-of cut: a fixed day keeps the snapshots stable.
+    if args.first() == Some(&"explain") && !args.contains(&"--as-of") {
+        c.args(["--as-of", "2026-11-20"]);
+    }
     match dir {
         Some(d) => c.current_dir(d),
         None => c.current_dir(env!("CARGO_MANIFEST_DIR")),

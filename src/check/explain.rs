@@ -42,6 +42,20 @@ pub struct Explanation {
     /// Where it is defined (`file:line`), set by the caller that knows the sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defined_at: Option<String>,
+    /// The SQL that computes its aggregates in a database, set by the caller.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sql: Vec<SqlUse>,
+}
+
+/// One statement a KPI needs in a database.
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlUse {
+    /// The dataset.
+    pub dataset: String,
+    /// The dialect.
+    pub dialect: &'static str,
+    /// The statement.
+    pub statement: String,
 }
 
 /// The dataset a KPI reads.
@@ -209,6 +223,7 @@ pub fn explain_kpi(model: &Model, k: usize) -> Explanation {
         used_by,
         goals,
         defined_at: None,
+        sql: Vec::new(),
     }
 }
 
@@ -518,6 +533,16 @@ impl Explanation {
             };
             let _ = writeln!(o, "    objective: {objective}");
             let _ = writeln!(o, "    owner:     {}", g.owner.as_deref().unwrap_or("none"));
+        }
+        for q in &self.sql {
+            let _ = writeln!(
+                o,
+                "\nSQL ({}, dataset {}; `kpi sql --dialect ...` for other engines)",
+                q.dialect, q.dataset
+            );
+            for line in q.statement.lines() {
+                let _ = writeln!(o, "  {line}");
+            }
         }
         o
     }

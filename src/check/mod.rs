@@ -174,6 +174,11 @@ pub fn check_pack(
             Some(s) => Some(bind_cli(s)),
             None => d.source.as_ref().map(|s| bind_spec(&s.value, &pack.dir, Some(s.span))),
         };
+        if let Some(b) = &bound {
+            for secret in crate::db::secrets_of(&b.spec) {
+                sources.add_secret(&secret);
+            }
+        }
         match &bound {
             None => {
                 let imported = d.id.value.contains('.');

@@ -66,7 +66,7 @@ Examples:
     Test(test::TestArgs),
     /// Explain a KPI: what it reads, how it is computed, what depends on it, its goals.
     #[command(
-        override_usage = "kpi explain [PACK] KPI [--format text|json]",
+        override_usage = "kpi explain [PACK] KPI [--format text|json] [--as-of DATE]",
         after_help = "\
 Examples:
   kpi explain kpis/smm engagement_rate
@@ -248,6 +248,9 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+    /// The as-of day of the SQL shown (rows after it are ignored); default today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 /// Arguments of `kpi init`.

@@ -113,6 +113,23 @@ impl Connection {
     }
 }
 
+/// The password of a database source (as written and %-decoded), for masking.
+pub fn secrets_of(spec: &SourceSpec) -> Vec<String> {
+    let SourceSpec::Database { url, .. } = spec else { return Vec::new() };
+    let mut out = Vec::new();
+    for u in [url.clone(), expand_env(url)] {
+        if let Some(p) = password_of(&u) {
+            if let Ok(d) = percent_decode(&p) {
+                out.push(d);
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn password_of(url: &str) -> Option<String> {
     let rest = &url[url.find("://")? + 3..];
     let auth = &rest[..rest.find('/').unwrap_or(rest.len())];

@@ -44,14 +44,22 @@ fn classify(e: &postgres::Error, conn: &Connection, what: &str) -> PgError {
             }
             _ => "see the database's message above",
         };
-        let mut message = format!("{what} on {}: {} ({code})", conn.display, db.message());
+        let mut message = format!("{what} {}: {} ({code})", conn.display, db.message());
         if let Some(d) = db.detail() {
             message.push_str(&format!("; {d}"));
         }
         return PgError { message, help };
     }
-    let text = e.to_string();
-    let lower = text.to_ascii_lowercase();
+    let mut message = format!("{what} {}: {e}", conn.display);
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !message.contains(&t) {
+            message.push_str(&format!(": {t}"));
+        }
+        src = s.source();
+    }
+    let lower = message.to_ascii_lowercase();
     let help = if lower.contains("timed out") || lower.contains("timeout") {
         "the server did not answer within --connect-timeout; check the host and port, or raise the timeout"
     } else if lower.contains("refused") {
@@ -61,15 +69,6 @@ fn classify(e: &postgres::Error, conn: &Connection, what: &str) -> PgError {
     } else {
         "check the URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE?table=NAME"
     };
-    let mut message = format!("{what} on {}: {text}", conn.display);
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !message.contains(&t) {
-            message.push_str(&format!(": {t}"));
-        }
-        src = s.source();
-    }
     PgError { message, help }
 }
 
@@ -84,7 +83,7 @@ fn connect(conn: &Connection, opts: &DbOptions) -> Result<Client, PgError> {
         .keepalives(true)
         .application_name("kpi")
         .options(&format!("-c statement_timeout={statement_ms} -c TimeZone=UTC"));
-    config.connect(NoTls).map_err(|e| classify(&e, conn, "cannot connect"))
+    config.connect(NoTls).map_err(|e| classify(&e, conn, "cannot connect to"))
 }
 
 fn from_clause(source: &SqlSource) -> String {
@@ -104,7 +103,7 @@ pub fn describe(conn: &Connection, time: &str, opts: &DbOptions) -> Result<(Snif
 
 fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<(Sniff, TimeKind), PgError> {
     let sql = format!("SELECT * FROM {} LIMIT 0", from_clause(&conn.source));
-    let stmt = client.prepare(&sql).map_err(|e| classify(&e, conn, "cannot read the source"))?;
+    let stmt = client.prepare(&sql).map_err(|e| classify(&e, conn, "cannot read the source in"))?;
     let mut kind = TimeKind::Text;
     let columns = stmt
         .columns()
@@ -154,7 +153,7 @@ pub fn run(
     let mut client = connect(conn, opts)?;
     let (_, kind) = describe_with(&mut client, conn, &ds.time)?;
     let q = plan_to_sql(model, dp, as_of, &conn.source, kind, &Postgres);
-    let rows = client.query(q.sql.as_str(), &[]).map_err(|e| classify(&e, conn, "the query failed"))?;
+    let rows = client.query(q.sql.as_str(), &[]).map_err(|e| classify(&e, conn, "the query failed in"))?;
     let mut total = 0u64;
     let decoded: Vec<ResultRow> = rows
         .iter()

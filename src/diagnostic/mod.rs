@@ -144,6 +144,8 @@ pub type Diagnostics = Vec<Diagnostic>;
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     inner: Arc<RwLock<Vec<SourceFile>>>,
+    /// Passwords of bound database URLs: masked in everything rendered (snippets included).
+    secrets: Arc<RwLock<Vec<String>>>,
 }
 
 /// One registered source.
@@ -166,6 +168,27 @@ impl Sources {
         let mut files = self.inner.write().unwrap_or_else(|e| e.into_inner());
         files.push(SourceFile { path: path.as_ref().to_path_buf(), text: text.into() });
         FileId((files.len() - 1) as u32)
+    }
+
+    /// Registers a password to mask as `:***@` wherever `:PASSWORD@` would be printed.
+    pub fn add_secret(&self, password: &str) {
+        if password.is_empty() {
+            return;
+        }
+        let mut s = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if !s.iter().any(|x| x == password) {
+            s.push(password.to_string());
+        }
+    }
+
+    /// `text` with every registered password masked.
+    pub fn redact(&self, text: &str) -> String {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = text.to_string();
+        for p in secrets.iter() {
+            out = out.replace(&format!(":{p}@"), ":***@");
+        }
+        out
     }
 
     /// The source behind `id`.

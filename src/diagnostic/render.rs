@@ -53,6 +53,10 @@ pub fn primary_location(d: &Diagnostic, sources: &Sources) -> Option<(String, us
 /// Renders a diagnostic for a person: a headline, `--> file:line:col`, the source line(s)
 /// with carets under the span, and the help.
 pub fn render_human(d: &Diagnostic, sources: &Sources) -> String {
+    sources.redact(&render_human_raw(d, sources))
+}
+
+fn render_human_raw(d: &Diagnostic, sources: &Sources) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}[{}]: {}", severity_word(d.severity), d.code, d.message);
     if d.labels.is_empty() {
@@ -154,9 +158,9 @@ pub fn render_json(d: &Diagnostic, sources: &Sources) -> serde_json::Value {
         "file": loc.as_ref().map(|l| l.0.clone()),
         "line": loc.as_ref().map(|l| l.1),
         "column": loc.as_ref().map(|l| l.2),
-        "message": d.message,
+        "message": sources.redact(&d.message),
         "label": d.labels.first().map(|l| l.text.clone()),
-        "help": d.help,
+        "help": d.help.as_deref().map(|h| sources.redact(h)),
         "related": related,
     })
 }
@@ -165,6 +169,10 @@ pub fn render_json(d: &Diagnostic, sources: &Sources) -> serde_json::Value {
 /// (`::error file=F,line=L,col=C,title=K0101::message`), so it annotates the file in a pull
 /// request. The help goes on a second line of the message.
 pub fn render_github(d: &Diagnostic, sources: &Sources) -> String {
+    sources.redact(&render_github_raw(d, sources))
+}
+
+fn render_github_raw(d: &Diagnostic, sources: &Sources) -> String {
     let command = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",

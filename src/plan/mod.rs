@@ -188,7 +188,8 @@ pub fn model_to_plan(
     plan
 }
 
-fn mark_columns(e: &RowExpr, used: &mut [bool]) {
+/// Marks the columns (indexes into the dataset's read list) that a row expression reads.
+pub fn mark_columns(e: &RowExpr, used: &mut [bool]) {
     match e {
         RowExpr::Column(i, _) => {
             if let Some(u) = used.get_mut(*i) {

@@ -96,7 +96,17 @@ pub fn plan_to_sql(
     // The rows: the used columns as they are (numbers are cast where they are used, so
     // that a column only counted or compared keeps its own type), the date, the cut.
     let mut cols: Vec<String> = Vec::new();
-    let names = ds.columns.iter().map(|(n, _)| n).chain(dp.queries.iter().flat_map(|q| q.dim_names.iter()));
+    let mut used = vec![false; ds.columns.len()];
+    for a in &dp.aggs {
+        a.arg.iter().chain(a.filter.iter()).for_each(|e| crate::plan::mark_columns(e, &mut used));
+    }
+    let names = ds
+        .columns
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|((n, _), _)| n)
+        .chain(dp.queries.iter().flat_map(|q| q.dim_names.iter()));
     for name in names {
         let q = d.quote_ident(name);
         if *name != ds.time && !cols.contains(&q) {
