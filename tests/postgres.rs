@@ -57,13 +57,16 @@ impl<'c> Schema<'c> {
     fn new(client: &'c mut Client, tag: &str) -> Schema<'c> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let name = format!("kpi_test_{}_{}_{tag}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")).expect("schema");
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
+            .expect("schema");
         Schema { client, name }
     }
 
     /// Creates `name` with the columns and loads the CSV file into it.
     fn load(&mut self, table: &str, columns: &[(String, &str)], csv: &std::path::Path) {
-        let cols: Vec<String> = columns.iter().map(|(n, t)| format!("\"{n}\" {t}")).collect();
+        let cols: Vec<String> =
+            columns.iter().map(|(n, t)| format!("\"{}\" {t}", n.replace('"', "\"\""))).collect();
         self.client
             .batch_execute(&format!("CREATE TABLE {}.{table} ({})", self.name, cols.join(", ")))
             .expect("create table");
@@ -99,6 +102,8 @@ fn with_param(url: &str, key: &str, value: &str) -> String {
 #[test]
 fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
     let Some(mut client) = server() else { return };
+    // The hostile fixture's names and literals try to drop this table.
+    client.batch_execute("CREATE TABLE IF NOT EXISTS public.kpi_victim (x int)").expect("victim");
     for case in CASES {
         let sources = Sources::new();
         let opts = RunOptions {
@@ -117,14 +122,10 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
         let mut binds = Vec::new();
         for ds in &prepared.model.datasets {
             let csv = ds.source.as_ref().and_then(|s| s.path.clone()).expect("a CSV source");
-            let header = std::fs::read_to_string(&csv).expect("csv");
-            let columns: Vec<(String, &str)> = header
-                .lines()
-                .next()
-                .unwrap_or("")
-                .split(',')
+            let columns: Vec<(String, &str)> = common::backends::csv_header(&csv)
+                .iter()
                 .map(|c| {
-                    let ty = if c == ds.time {
+                    let ty = if *c == ds.time {
                         case.time_type
                     } else if ds.known.iter().any(|(n, t)| n == c && *t == Ty::Text) {
                         "TEXT"
@@ -135,7 +136,11 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
                 })
                 .collect();
             schema.load(&ds.id, &columns, &csv);
-            binds.push(format!("{}={}", ds.id, with_param(&url(), "table", &format!("{}.{}", schema.name, ds.id))));
+            binds.push(format!(
+                "{}={}",
+                ds.id,
+                with_param(&url(), "table", &format!("{}.{}", schema.name, ds.id))
+            ));
         }
         let mut extra: Vec<&str> = Vec::new();
         for b in &binds {
@@ -148,6 +153,9 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
         let password = url().split(':').nth(2).and_then(|p| p.split('@').next()).unwrap_or("").to_string();
         assert!(!db.to_string().contains(&format!(":{password}@")), "the report shows the password");
     }
+    client
+        .batch_execute("SELECT count(*) FROM public.kpi_victim")
+        .expect("kpi_victim survived the hostile pack");
 }
 
 /// A source given as a query (URL-encoded on the command line), with a timestamp column
@@ -156,10 +164,8 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
 fn a_query_source_and_text_times() {
     let Some(mut client) = server() else { return };
     let mut schema = Schema::new(&mut client, "query");
-    let cols: Vec<(String, &str)> = [("ts", "TEXT"), ("amount", "DOUBLE PRECISION")]
-        .iter()
-        .map(|(n, t)| (n.to_string(), *t))
-        .collect();
+    let cols: Vec<(String, &str)> =
+        [("ts", "TEXT"), ("amount", "DOUBLE PRECISION")].iter().map(|(n, t)| (n.to_string(), *t)).collect();
     schema.load("events", &cols, &common::backends::root().join("tests/fixtures/calendar/events.csv"));
     let q = format!("SELECT ts, amount FROM {}.events WHERE amount IS NOT NULL", schema.name);
     let bind = format!("events={}", with_param(&url(), "query", &q));
@@ -187,7 +193,8 @@ fn database_failures_are_exit_3_with_the_reason_and_no_password() {
     assert!(stderr.contains("kpi:***@127.0.0.1:1"), "{stderr}");
     assert!(!stderr.contains("hunter22"), "{stderr}");
     // A non-routable address: the connect timeout ends it.
-    let (code, stderr, took) = run("events=postgres://kpi:hunter22@10.255.255.1:5432/db?table=events", &["--connect-timeout", "1"]);
+    let (code, stderr, took) =
+        run("events=postgres://kpi:hunter22@10.255.255.1:5432/db?table=events", &["--connect-timeout", "1"]);
     assert_eq!(code, 3, "{stderr}");
     assert!(took < Duration::from_secs(8), "took {took:?}: {stderr}");
     assert!(!stderr.contains("hunter22"), "{stderr}");
@@ -214,20 +221,28 @@ fn database_failures_are_exit_3_with_the_reason_and_no_password() {
     // A missing table.
     let schema = Schema::new(&mut client, "errors");
     let name = schema.name.clone();
-    let (code, stderr, _) = run(&format!("events={}", with_param(&base, "table", &format!("{name}.nope"))), &[]);
+    let (code, stderr, _) =
+        run(&format!("events={}", with_param(&base, "table", &format!("{name}.nope"))), &[]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("does not exist") && stderr.contains("table name"), "{stderr}");
     // A missing column: the table lacks `w` and `id`.
     schema.client.batch_execute(&format!("CREATE TABLE {name}.events (date date, d text, region text, tag text, x float8, y float8, z float8)")).expect("create");
-    let (code, stderr, _) = run(&format!("events={}", with_param(&base, "table", &format!("{name}.events"))), &[]);
+    let (code, stderr, _) =
+        run(&format!("events={}", with_param(&base, "table", &format!("{name}.events"))), &[]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains('w') && stderr.contains("K0606"), "{stderr}");
     // The statement timeout cancels a slow query.
     let slow = format!(
         "SELECT e.*, 'x' AS w, 'u' AS id FROM {name}.events e CROSS JOIN LATERAL (SELECT pg_sleep(5)) s"
     );
-    schema.client.batch_execute(&format!("INSERT INTO {name}.events VALUES ('2026-01-01', 'a', 'north', 'x', 1, 2, 3)")).expect("insert");
-    let (code, stderr, took) = run(&format!("events={}", with_param(&base, "query", &slow)), &["--statement-timeout", "1"]);
+    schema
+        .client
+        .batch_execute(&format!(
+            "INSERT INTO {name}.events VALUES ('2026-01-01', 'a', 'north', 'x', 1, 2, 3)"
+        ))
+        .expect("insert");
+    let (code, stderr, took) =
+        run(&format!("events={}", with_param(&base, "query", &slow)), &["--statement-timeout", "1"]);
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("statement timeout"), "{stderr}");
     assert!(took < Duration::from_secs(4), "took {took:?}");
@@ -238,14 +253,19 @@ fn database_failures_are_exit_3_with_the_reason_and_no_password() {
 fn env_urls_in_yaml_and_no_password_in_explain_or_reports() {
     let Some(mut client) = server() else { return };
     let mut schema = Schema::new(&mut client, "env");
-    let cols: Vec<(String, &str)> =
-        [("date", "DATE"), ("region", "TEXT"), ("amount", "DOUBLE PRECISION"), ("balance", "DOUBLE PRECISION")]
-            .iter()
-            .map(|(n, t)| (n.to_string(), *t))
-            .collect();
+    let cols: Vec<(String, &str)> = [
+        ("date", "DATE"),
+        ("region", "TEXT"),
+        ("amount", "DOUBLE PRECISION"),
+        ("balance", "DOUBLE PRECISION"),
+    ]
+    .iter()
+    .map(|(n, t)| (n.to_string(), *t))
+    .collect();
     schema.load("sales", &cols, &common::backends::root().join("tests/fixtures/goals/sales.csv"));
     let dir = tempfile::tempdir().expect("tmp");
-    let pack = std::fs::read_to_string(common::backends::root().join("tests/fixtures/goals/pack.yaml")).expect("pack");
+    let pack = std::fs::read_to_string(common::backends::root().join("tests/fixtures/goals/pack.yaml"))
+        .expect("pack");
     let pack = pack.replace(
         "source: sales.csv",
         &format!("source: {{url: \"${{KPI_PG_TEST_URL}}\", table: {}.sales}}", schema.name),

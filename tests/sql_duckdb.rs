@@ -25,11 +25,13 @@ import json, sys, duckdb
 job = json.load(sys.stdin)
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+con.execute("CREATE TABLE kpi_victim (x INTEGER)")
 for t in job["tables"]:
     cols = ", ".join("'%s': '%s'" % (n.replace("'", "''"), ty) for n, ty in t["columns"])
     con.execute("CREATE TABLE \"%s\" AS SELECT * FROM read_csv(?, header = true, nullstr = '', columns = {%s})"
                 % (t["name"].replace('"', '""'), cols), [t["csv"]])
 out = [con.execute(sql).fetchall() for sql in job["sql"]]
+con.execute("SELECT count(*) FROM kpi_victim").fetchall()  # still there: nothing was injected
 json.dump(out, sys.stdout)
 "#;
 
@@ -72,14 +74,10 @@ fn duckdb_runs_the_generated_sql_to_the_local_numbers() {
         for dp in &prepared.plan.datasets {
             let ds = &prepared.model.datasets[dp.dataset];
             let csv = ds.source.as_ref().and_then(|s| s.path.clone()).expect("a CSV source");
-            let header = std::fs::read_to_string(&csv).expect("csv");
-            let columns: Vec<Value> = header
-                .lines()
-                .next()
-                .unwrap_or("")
-                .split(',')
+            let columns: Vec<Value> = common::backends::csv_header(&csv)
+                .iter()
                 .map(|c| {
-                    let ty = if c == ds.time {
+                    let ty = if *c == ds.time {
                         case.time_type
                     } else if ds.known.iter().any(|(n, t)| n == c && *t == Ty::Text) {
                         "VARCHAR"
@@ -147,6 +145,7 @@ fn kpi_sql_per_dialect() {
             ("parity", "tests/fixtures/parity/pack.yaml", vec![]),
             ("goals", "tests/fixtures/goals/pack.yaml", vec!["--table", "sales=analytics.sales"]),
             ("berlin", "tests/fixtures/calendar/berlin.yaml", vec![]),
+            ("hostile", "tests/fixtures/hostile/pack.yaml", vec![]),
         ] {
             let mut args = vec!["sql", pack, "--dialect", dialect, "--as-of", "2026-06-15"];
             args.extend(extra);

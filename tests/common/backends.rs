@@ -48,7 +48,19 @@ pub const CASES: &[Case] = &[
         time_type: "TIMESTAMPTZ",
     },
     Case { name: "goals", pack: "tests/fixtures/goals/pack.yaml", as_of: "2026-06-15", time_type: "DATE" },
+    Case {
+        name: "hostile",
+        pack: "tests/fixtures/hostile/pack.yaml",
+        as_of: "2026-12-31",
+        time_type: "DATE",
+    },
 ];
+
+/// The header of a CSV file (quoted names unquoted).
+pub fn csv_header(path: &Path) -> Vec<String> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.headers().expect("a header").iter().map(str::to_string).collect()
+}
 
 /// The crate root.
 pub fn root() -> PathBuf {
