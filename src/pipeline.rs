@@ -86,8 +86,10 @@ pub struct RunOptions {
     pub data: Vec<(String, String)>,
     /// `--as-of`.
     pub as_of: i32,
-    /// `--from/--to` or `--period`.
+    /// `--from/--to`.
     pub range: Option<DateRange>,
+    /// `--period`, read in the pack's calendar (`2026-Q4`, `2026-W41`, `FY2027`, `A..B`).
+    pub period: Option<String>,
     /// `--on-bad-row`.
     pub on_bad_row: BadRowPolicy,
     /// `--locked`: the imports must match `kpi.lock`.
@@ -114,6 +116,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// Warnings so far.
     pub warnings: Diagnostics,
+    /// The reported range (`--from/--to`, or `--period` in the pack's calendar).
+    pub range: Option<DateRange>,
 }
 
 /// Loads, checks and plans a pack (binding its sources, reading their headers).
@@ -125,9 +129,27 @@ pub fn prepare(path: &Path, sources: &Sources, opts: &RunOptions) -> Result<Prep
     let scanner = LocalFiles;
     let copts = CheckOptions { data: &opts.data, require_data: true, scanner: &scanner, db: &opts.db };
     let (model, warnings) = spec_to_model(&pack, sources, &copts).map_err(RunError::Diagnostics)?;
+    let range = match &opts.period {
+        None => opts.range,
+        Some(p) => Some(model.calendar.parse_range(p).ok_or_else(|| {
+            let fiscal = if model.calendar.fiscal_offset != 0 { ", 2027-FQ1, FY2027" } else { "" };
+            RunError::Diagnostics(vec![Diagnostic::error(
+                Code::InvalidArgument,
+                format!("--period `{p}` is not a period"),
+            )
+            .with_help(format!(
+                "write 2026-10, 2026-Q4, 2026-W41, 2026, 2026-10-05{fiscal} or START..END{}",
+                if fiscal.is_empty() && (p.starts_with("FY") || p.contains("FQ")) {
+                    " (fiscal labels need `calendar: {fiscal_year_start: april}` in the pack)"
+                } else {
+                    ""
+                }
+            ))])
+        })?),
+    };
     let needs = needs(&model);
     let plan = model_to_plan(&model, &needs, opts.as_of, opts.on_bad_row, None);
-    Ok(Prepared { model, needs, plan, warnings })
+    Ok(Prepared { model, needs, plan, warnings, range })
 }
 
 /// Evaluates KPIs and goals over an aggregate table and builds the report.
@@ -137,14 +159,14 @@ pub fn table_to_report(
     opts: &RunOptions,
     sources: &Sources,
 ) -> (Report, Diagnostics) {
-    let Prepared { model, needs, plan, warnings } = prepared;
+    let Prepared { model, needs, plan, warnings, range } = prepared;
     let mut warnings = warnings.clone();
     warnings.extend(skipped_rows(model, plan, table));
     let values = crate::eval::evaluate_kpis(model, plan, table, needs);
-    let eopts = EvalOptions { as_of: opts.as_of, range: opts.range };
+    let eopts = EvalOptions { as_of: opts.as_of, range: *range };
     let goals = evaluate_goals(model, &values, &eopts);
     let ev = crate::report::Evaluated { model, plan, table, values: &values, goals: &goals };
-    (build_report(&ev, opts.as_of, opts.range, sources), warnings)
+    (build_report(&ev, opts.as_of, *range, sources), warnings)
 }
 
 /// Loads, checks, plans, aggregates and evaluates a pack; returns the report and the warnings.

@@ -172,3 +172,29 @@ fn calendar_given_in_two_files_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("`calendar:` is given twice"), "{err}");
 }
+
+/// `--period` is read in the pack's calendar: `FY2027` is April 2026 to March 2027 with an
+/// April fiscal start, and only those quarters are reported; without a fiscal calendar the
+/// label is an argument error that says what is missing.
+#[test]
+fn period_flag_reads_fiscal_labels_in_the_packs_calendar() {
+    let args = ["--as-of", "2027-12-31", "--format", "json", "--fail-on", "never", "--period", "FY2027"];
+    let mut all = vec!["eval", "tests/fixtures/calendar/berlin.yaml"];
+    all.extend(args);
+    let out = kpi(&all);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let quarterly =
+        r["kpis"].as_array().into_iter().flatten().find(|k| k["id"] == "quarterly").expect("quarterly");
+    let periods: Vec<&str> =
+        quarterly["values"].as_array().into_iter().flatten().filter_map(|v| v["period"].as_str()).collect();
+    assert!(!periods.is_empty());
+    assert!(periods.iter().all(|p| p.starts_with("2027-FQ")), "{periods:?}");
+
+    let mut all = vec!["eval", "tests/fixtures/calendar/iso.yaml"];
+    all.extend(args);
+    let out = kpi(&all);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fiscal_year_start"), "{err}");
+}

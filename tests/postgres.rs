@@ -110,6 +110,7 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
             data: Vec::new(),
             as_of: parse_date(case.as_of).expect("as-of"),
             range: None,
+            period: None,
             on_bad_row: BadRowPolicy::Fail,
             locked: false,
             db: Default::default(),

@@ -79,6 +79,7 @@ fn evaluate(path: &Path, on_bad_row: BadRowPolicy) {
         data: Vec::new(),
         as_of,
         range: None,
+        period: None,
         on_bad_row,
         locked: false,
         db: Default::default(),

@@ -60,6 +60,7 @@ fn duckdb_runs_the_generated_sql_to_the_local_numbers() {
             data: Vec::new(),
             as_of,
             range: None,
+            period: None,
             on_bad_row: BadRowPolicy::Fail,
             locked: false,
             db: Default::default(),

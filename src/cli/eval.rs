@@ -38,12 +38,7 @@ pub fn run(a: EvalArgs) -> i32 {
                 }
                 Some(DateRange { start: f, end: t })
             }
-            (_, _, Some(p)) => Some(DateRange::parse(p).ok_or_else(|| {
-                bad_arg(
-                    format!("--period `{p}` is not a period"),
-                    "write 2026-10, 2026-Q4, 2026-W41, 2026, 2026-10-05 or START..END",
-                )
-            })?),
+            // `--period` is read in the pack's calendar (fiscal labels, week start), once loaded.
             _ => None,
         };
         let on_bad_row = if a.on_bad_row == OnBadRow::Skip { BadRowPolicy::Skip } else { BadRowPolicy::Fail };
@@ -66,7 +61,7 @@ pub fn run(a: EvalArgs) -> i32 {
             connect_timeout: std::time::Duration::from_secs(a.connect_timeout),
             statement_timeout: std::time::Duration::from_secs(a.statement_timeout),
         };
-        Ok(RunOptions { data, as_of, range, on_bad_row, locked: a.locked, db })
+        Ok(RunOptions { data, as_of, range, period: a.period.clone(), on_bad_row, locked: a.locked, db })
     })();
     let opts = match parsed {
         Ok(o) => o,

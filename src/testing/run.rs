@@ -330,6 +330,7 @@ pub fn run_case(put: &PackUnderTest, case: &Case, sources: &Sources) -> CaseOutc
         data,
         as_of: case.as_of,
         range: None,
+        period: None,
         on_bad_row: BadRowPolicy::Fail,
         locked: false,
         db: Default::default(),
