@@ -127,35 +127,8 @@ impl<'a> Lowerer<'a> {
                 (KpiExpr::Const(c), t)
             }
             ExprKind::Name(parts) => self.kpi_name(e, parts)?,
-            ExprKind::Unary(op, x) => {
-                let (x2, t) = self.kpi_expr(x)?;
-                let want = if *op == UnaryOp::Neg { Ty::Number } else { Ty::Bool };
-                self.expect_ty(x, t, want, if *op == UnaryOp::Neg { "`-`" } else { "`not`" })?;
-                (KpiExpr::Unary(*op, Box::new(x2)), want)
-            }
-            ExprKind::Binary(op, a, b) => {
-                let (a2, ta) = self.kpi_expr(a)?;
-                let (b2, tb) = self.kpi_expr(b)?;
-                let t = self.binary_ty(*op, (a, ta), (b, tb))?;
-                (KpiExpr::Binary(*op, Box::new(a2), Box::new(b2)), t)
-            }
-            ExprKind::In { expr, list, negated } => {
-                let (x, tx) = self.kpi_expr(expr)?;
-                let mut items = Vec::new();
-                for it in list {
-                    let (i2, ti) = self.kpi_expr(it)?;
-                    self.same_ty(it, tx, ti, "`in`")?;
-                    items.push(i2);
-                }
-                (KpiExpr::In(Box::new(x), items, *negated), Ty::Bool)
-            }
-            ExprKind::Between { expr, low, high, negated } => {
-                let (x, tx) = self.kpi_expr(expr)?;
-                let (l, tl) = self.kpi_expr(low)?;
-                let (h, th) = self.kpi_expr(high)?;
-                self.same_ty(low, tx, tl, "`between`")?;
-                self.same_ty(high, tx, th, "`between`")?;
-                (KpiExpr::Between(Box::new(x), Box::new(l), Box::new(h), *negated), Ty::Bool)
+            ExprKind::Unary(..) | ExprKind::Binary(..) | ExprKind::In { .. } | ExprKind::Between { .. } => {
+                self.operators(e, Self::kpi_expr)?
             }
             ExprKind::Call { func, args, filter } => match lookup_fn(&func.name) {
                 Some(FnKind::Agg(f)) => {
@@ -181,16 +154,7 @@ impl<'a> Lowerer<'a> {
                     (KpiExpr::Agg(idx), Ty::Number)
                 }
                 Some(FnKind::Scalar(f)) => {
-                    self.no_filter(func, filter.as_deref())?;
-                    let mut lowered = Vec::new();
-                    let mut tys = Vec::new();
-                    for a in args {
-                        let (a2, t) = self.kpi_expr(a)?;
-                        lowered.push(a2);
-                        tys.push(t);
-                    }
-                    let t = self.scalar_ty(e, f, func, args, &tys)?;
-                    (KpiExpr::Call(f, lowered), t)
+                    self.scalar_call(e, f, func, args, filter.as_deref(), Self::kpi_expr)?
                 }
                 Some(FnKind::Time(f)) => {
                     self.no_filter(func, filter.as_deref())?;
@@ -250,6 +214,66 @@ impl<'a> Lowerer<'a> {
                 None => return Err(self.unknown_fn(func)),
             },
         })
+    }
+
+    /// Lowers the operators (`-`, `not`, binary operators, `in`, `between`), which read the
+    /// same at KPI level and at row level; `lower` lowers the operands at that level.
+    fn operators<T: Lowered>(&mut self, e: &Expr, lower: fn(&mut Self, &Expr) -> R<(T, Ty)>) -> R<(T, Ty)> {
+        Ok(match &e.kind {
+            ExprKind::Unary(op, x) => {
+                let (x2, t) = lower(self, x)?;
+                let want = if *op == UnaryOp::Neg { Ty::Number } else { Ty::Bool };
+                self.expect_ty(x, t, want, if *op == UnaryOp::Neg { "`-`" } else { "`not`" })?;
+                (T::unary(*op, x2), want)
+            }
+            ExprKind::Binary(op, a, b) => {
+                let (a2, ta) = lower(self, a)?;
+                let (b2, tb) = lower(self, b)?;
+                let t = self.binary_ty(*op, (a, ta), (b, tb))?;
+                (T::binary(*op, a2, b2), t)
+            }
+            ExprKind::In { expr, list, negated } => {
+                let (x, tx) = lower(self, expr)?;
+                let mut items = Vec::new();
+                for it in list {
+                    let (i2, ti) = lower(self, it)?;
+                    self.same_ty(it, tx, ti, "`in`")?;
+                    items.push(i2);
+                }
+                (T::in_list(x, items, *negated), Ty::Bool)
+            }
+            ExprKind::Between { expr, low, high, negated } => {
+                let (x, tx) = lower(self, expr)?;
+                let (l, tl) = lower(self, low)?;
+                let (h, th) = lower(self, high)?;
+                self.same_ty(low, tx, tl, "`between`")?;
+                self.same_ty(high, tx, th, "`between`")?;
+                (T::between(x, l, h, *negated), Ty::Bool)
+            }
+            _ => return Err(self.err(Code::FormulaSyntax, e, "not an operator", "here")),
+        })
+    }
+
+    /// Lowers a scalar function call at either level.
+    fn scalar_call<T: Lowered>(
+        &mut self,
+        e: &Expr,
+        f: ScalarFn,
+        func: &Ident,
+        args: &[Expr],
+        filter: Option<&Expr>,
+        lower: fn(&mut Self, &Expr) -> R<(T, Ty)>,
+    ) -> R<(T, Ty)> {
+        self.no_filter(func, filter)?;
+        let mut lowered = Vec::new();
+        let mut tys = Vec::new();
+        for a in args {
+            let (a2, t) = lower(self, a)?;
+            lowered.push(a2);
+            tys.push(t);
+        }
+        let t = self.scalar_ty(e, f, func, args, &tys)?;
+        Ok((T::call(f, lowered), t))
     }
 
     fn unknown_fn(&self, func: &Ident) -> Box<Diagnostic> {
@@ -552,48 +576,12 @@ impl<'a> Lowerer<'a> {
                 (RowExpr::Const(c), t)
             }
             ExprKind::Name(parts) => self.column(e, parts)?,
-            ExprKind::Unary(op, x) => {
-                let (x2, t) = self.row_expr(x)?;
-                let want = if *op == UnaryOp::Neg { Ty::Number } else { Ty::Bool };
-                self.expect_ty(x, t, want, if *op == UnaryOp::Neg { "`-`" } else { "`not`" })?;
-                (RowExpr::Unary(*op, Box::new(x2)), want)
-            }
-            ExprKind::Binary(op, a, b) => {
-                let (a2, ta) = self.row_expr(a)?;
-                let (b2, tb) = self.row_expr(b)?;
-                let t = self.binary_ty(*op, (a, ta), (b, tb))?;
-                (RowExpr::Binary(*op, Box::new(a2), Box::new(b2)), t)
-            }
-            ExprKind::In { expr, list, negated } => {
-                let (x, tx) = self.row_expr(expr)?;
-                let mut items = Vec::new();
-                for it in list {
-                    let (i2, ti) = self.row_expr(it)?;
-                    self.same_ty(it, tx, ti, "`in`")?;
-                    items.push(i2);
-                }
-                (RowExpr::In(Box::new(x), items, *negated), Ty::Bool)
-            }
-            ExprKind::Between { expr, low, high, negated } => {
-                let (x, tx) = self.row_expr(expr)?;
-                let (l, tl) = self.row_expr(low)?;
-                let (h, th) = self.row_expr(high)?;
-                self.same_ty(low, tx, tl, "`between`")?;
-                self.same_ty(high, tx, th, "`between`")?;
-                (RowExpr::Between(Box::new(x), Box::new(l), Box::new(h), *negated), Ty::Bool)
+            ExprKind::Unary(..) | ExprKind::Binary(..) | ExprKind::In { .. } | ExprKind::Between { .. } => {
+                self.operators(e, Self::row_expr)?
             }
             ExprKind::Call { func, args, filter } => match lookup_fn(&func.name) {
                 Some(FnKind::Scalar(f)) => {
-                    self.no_filter(func, filter.as_deref())?;
-                    let mut lowered = Vec::new();
-                    let mut tys = Vec::new();
-                    for a in args {
-                        let (a2, t) = self.row_expr(a)?;
-                        lowered.push(a2);
-                        tys.push(t);
-                    }
-                    let t = self.scalar_ty(e, f, func, args, &tys)?;
-                    (RowExpr::Call(f, lowered), t)
+                    self.scalar_call(e, f, func, args, filter.as_deref(), Self::row_expr)?
                 }
                 Some(FnKind::Agg(_)) => {
                     return Err(self
@@ -720,3 +708,37 @@ fn constant(k: &ExprKind) -> (Const, Ty) {
         _ => (Const::Null, Ty::Null),
     }
 }
+
+/// The expression trees lowered from the AST (KPI level and row level) share their operators.
+trait Lowered: Sized {
+    fn unary(op: UnaryOp, x: Self) -> Self;
+    fn binary(op: BinOp, a: Self, b: Self) -> Self;
+    fn in_list(x: Self, items: Vec<Self>, negated: bool) -> Self;
+    fn between(x: Self, low: Self, high: Self, negated: bool) -> Self;
+    fn call(f: ScalarFn, args: Vec<Self>) -> Self;
+}
+
+macro_rules! lowered {
+    ($t:ident) => {
+        impl Lowered for $t {
+            fn unary(op: UnaryOp, x: Self) -> Self {
+                $t::Unary(op, Box::new(x))
+            }
+            fn binary(op: BinOp, a: Self, b: Self) -> Self {
+                $t::Binary(op, Box::new(a), Box::new(b))
+            }
+            fn in_list(x: Self, items: Vec<Self>, negated: bool) -> Self {
+                $t::In(Box::new(x), items, negated)
+            }
+            fn between(x: Self, low: Self, high: Self, negated: bool) -> Self {
+                $t::Between(Box::new(x), Box::new(low), Box::new(high), negated)
+            }
+            fn call(f: ScalarFn, args: Vec<Self>) -> Self {
+                $t::Call(f, args)
+            }
+        }
+    };
+}
+
+lowered!(KpiExpr);
+lowered!(RowExpr);
