@@ -199,6 +199,24 @@ fn database_failures_are_exit_3_with_the_reason_and_no_password() {
     assert_eq!(code, 3, "{stderr}");
     assert!(took < Duration::from_secs(8), "took {took:?}: {stderr}");
     assert!(!stderr.contains("hunter22"), "{stderr}");
+    // A server that accepts and never answers the start-up: the deadline covers the whole connect.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = silent.local_addr().expect("addr").port();
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        if let Ok((c, _)) = silent.accept() {
+            held.push(c);
+            std::thread::sleep(Duration::from_secs(6));
+        }
+    });
+    let (code, stderr, took) = run(
+        &format!("events=postgres://kpi:hunter22@127.0.0.1:{port}/db?table=events"),
+        &["--connect-timeout", "1"],
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(took < Duration::from_secs(4), "took {took:?}: {stderr}");
+    assert!(stderr.contains("no answer within"), "{stderr}");
+    drop(holder);
     // Not a database kpi runs.
     let (code, stderr, _) = run("events=mysql://kpi:hunter22@127.0.0.1/db?table=events", &[]);
     assert_eq!(code, 3, "{stderr}");
@@ -295,4 +313,51 @@ fn env_urls_in_yaml_and_no_password_in_explain_or_reports() {
     let text = String::from_utf8_lossy(&explain.stdout);
     assert!(text.contains("SELECT"), "explain shows the SQL:\n{text}");
     assert!(!text.contains(":kpi@"), "{text}");
+}
+
+/// Boolean and date columns of a table keep their types: a boolean is a condition, a date
+/// compares with a date literal (as a day number, like the time column).
+#[test]
+fn boolean_and_date_columns() {
+    let Some(mut client) = server() else { return };
+    let schema = Schema::new(&mut client, "types");
+    let name = schema.name.clone();
+    schema
+        .client
+        .batch_execute(&format!(
+            "CREATE TABLE {name}.orders (day date, is_spam boolean, shipped date, amount numeric(10,2));
+             INSERT INTO {name}.orders VALUES
+               ('2026-01-05', true, '2026-05-01', 1.25), ('2026-01-06', false, '2026-06-02', 2.50),
+               ('2026-01-07', NULL, '2026-07-01', NULL), ('2026-02-01', true, NULL, 4)"
+        ))
+        .expect("table");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("pack.yaml"),
+        "pack: types\nversion: 0.1.0\ndatasets:\n  orders:\n    time: day\nkpis:\n  spam:\n    formula: count(where is_spam)\n    grain: month\n  late:\n    formula: count(where shipped >= date(\"2026-06-01\"))\n    grain: month\n  spam_share:\n    formula: avg(if(is_spam, 1, 0))\n    grain: month\n  total:\n    formula: sum(amount)\n    grain: month\n",
+    )
+    .expect("pack");
+    let bind = format!("orders={}", with_param(&url(), "table", &format!("{name}.orders")));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kpi"))
+        .args(["eval", "--as-of", "2026-12-31", "--format", "json", "--fail-on", "never", "--data", &bind])
+        .arg(dir.path().join("pack.yaml"))
+        .output()
+        .expect("kpi");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let value = |id: &str, period: &str| -> serde_json::Value {
+        r["kpis"].as_array().into_iter().flatten().find(|k| k["id"] == id).expect(id)["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["period"] == period)
+            .map(|v| v["value"].clone())
+            .unwrap_or(serde_json::Value::Null)
+    };
+    assert_eq!(value("spam", "2026-01"), serde_json::json!(1.0));
+    assert_eq!(value("spam", "2026-02"), serde_json::json!(1.0));
+    assert_eq!(value("late", "2026-01"), serde_json::json!(2.0));
+    assert_eq!(value("late", "2026-02"), serde_json::json!(0.0));
+    assert_eq!(value("spam_share", "2026-01"), serde_json::json!(1.0 / 3.0));
+    assert_eq!(value("total", "2026-01"), serde_json::json!(3.75));
 }

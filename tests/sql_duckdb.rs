@@ -156,3 +156,26 @@ fn kpi_sql_per_dialect() {
         }
     }
 }
+
+/// A newline in a name cannot end the header comment and start a statement of its own.
+#[test]
+fn names_with_newlines_stay_inside_the_comment() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("e.csv"), "\"d\nSELECT 1; DROP TABLE kpi_victim; --\",x\n2026-01-01,1\n")
+        .expect("csv");
+    std::fs::write(
+        dir.path().join("pack.yaml"),
+        "pack: nl\nversion: 0.1.0\ndatasets:\n  e:\n    source: e.csv\n    time: \"d\\nSELECT 1; DROP TABLE kpi_victim; --\"\nkpis:\n  n:\n    formula: sum(x)\n",
+    )
+    .expect("pack");
+    let pack = dir.path().join("pack.yaml");
+    for dialect in ["postgres", "duckdb", "spark", "bigquery", "snowflake"] {
+        let (code, stdout, stderr) = kpi(&["sql", pack.to_str().expect("utf-8"), "--dialect", dialect]);
+        assert_eq!(code, 0, "{stderr}");
+        // The comment is one line; the newline survives only inside the quoted identifier.
+        let mut lines = stdout.lines();
+        let comment = lines.next().unwrap_or("");
+        assert!(comment.starts_with("-- dataset") && comment.ends_with("ignored"), "{dialect}:\n{stdout}");
+        assert!(lines.next().is_some_and(|l| l.starts_with("WITH ")), "{dialect}:\n{stdout}");
+    }
+}

@@ -205,6 +205,8 @@ pub fn check_pack(
                 }
             }
             Some(b) => {
+                // Columns a database types as booleans or dates (a file's are numbers or text).
+                let mut typed: Vec<(String, Ty)> = Vec::new();
                 let sniffed = match &b.path {
                     Some(path) => Some(match FileFormat::from_path(path) {
                         Some(fmt) => opts.scanner.sniff(path, fmt),
@@ -217,7 +219,10 @@ pub fn check_pack(
                     }),
                     // A database is asked for its columns only when the data is needed.
                     None if opts.require_data => {
-                        Some(crate::db::describe(b, &d.id.value, &def.time, opts.db))
+                        Some(crate::db::describe(b, &d.id.value, &def.time, opts.db).map(|(sn, t)| {
+                            typed = t;
+                            sn
+                        }))
                     }
                     None => None,
                 };
@@ -230,8 +235,9 @@ pub fn check_pack(
                                 if def.known.iter().any(|(n, _)| *n == c) || c == def.time {
                                     continue;
                                 }
-                                let ty = match t {
-                                    Some(ColType::Text) => Ty::Text,
+                                let ty = match (t, typed.iter().find(|(n, _)| *n == c)) {
+                                    (_, Some((_, ty))) => *ty,
+                                    (Some(ColType::Text), _) => Ty::Text,
                                     _ => Ty::Number,
                                 };
                                 def.known.push((c, ty));
@@ -367,17 +373,28 @@ pub fn expand_env(s: &str) -> String {
     out
 }
 
-/// A URL with its password replaced by `***`.
+/// A URL with its password replaced by `***`: the credentials end at the first `@` (as the
+/// PostgreSQL driver reads them, so a `/` in a password is covered), and a `password=` in the
+/// query string is masked too.
 pub fn redact_url(url: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let rest = &url[scheme_end + 3..];
-        let auth_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..auth_end].rfind('@') {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let mut out = match rest.find('@') {
+        Some(at) if rest[..at].contains(':') => {
             let user = rest[..at].split(':').next().unwrap_or("");
-            return format!("{}://{}:***@{}", &url[..scheme_end], user, &rest[at + 1..]);
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &rest[at + 1..])
         }
+        _ => url.to_string(),
+    };
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let masked: Vec<String> = query
+            .split('&')
+            .map(|kv| if kv.starts_with("password=") { "password=***".to_string() } else { kv.to_string() })
+            .collect();
+        out = format!("{head}{}", masked.join("&"));
     }
-    url.to_string()
+    out
 }
 
 fn bind_cli(s: &str) -> BoundSource {

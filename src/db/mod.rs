@@ -9,7 +9,7 @@
 #[cfg(feature = "postgres")]
 mod pg;
 
-use crate::check::{expand_env, redact_url, BoundSource, Model};
+use crate::check::{expand_env, redact_url, BoundSource, Model, Ty};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::engine::source::{ScanStats, Sniff};
 use crate::plan::{AggRow, DatasetPlan};
@@ -103,10 +103,16 @@ impl Connection {
     /// A message with the password (raw or URL-decoded) replaced by `***`.
     pub fn redact(&self, msg: &str) -> String {
         let mut out = msg.replace(&self.url, &self.display);
-        if let Some(p) = self.password.as_deref().filter(|p| p.len() >= 3) {
-            out = out.replace(p, "***");
-            if let Ok(decoded) = percent_decode(p) {
-                out = out.replace(&decoded, "***");
+        if let Some(p) = self.password.as_deref().filter(|p| !p.is_empty()) {
+            let mut forms = vec![p.to_string()];
+            forms.extend(percent_decode(p).ok());
+            for f in forms {
+                out =
+                    out.replace(&format!(":{f}@"), ":***@").replace(&format!("password={f}"), "password=***");
+                // A password long enough not to be an ordinary word is masked anywhere.
+                if f.len() >= 6 {
+                    out = out.replace(&f, "***");
+                }
             }
         }
         out
@@ -132,9 +138,12 @@ pub fn secrets_of(spec: &SourceSpec) -> Vec<String> {
 
 fn password_of(url: &str) -> Option<String> {
     let rest = &url[url.find("://")? + 3..];
-    let auth = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let at = auth.rfind('@')?;
-    auth[..at].split_once(':').map(|(_, p)| p.to_string())
+    // As the driver reads it: the credentials end at the first `@`.
+    if let Some((_, p)) = rest.find('@').and_then(|at| rest[..at].split_once(':')) {
+        return Some(p.to_string());
+    }
+    rest.split_once('?')
+        .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("password=").map(str::to_string)))
 }
 
 /// Decodes `%XX` escapes and `+` (a space) in a URL query value.
@@ -149,7 +158,10 @@ pub fn percent_decode(s: &str) -> Result<String, String> {
                 let v = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
                 match v {
                     Some(v) => out.push(v),
-                    None => return Err(format!("`{}` is not a valid %-escape", &s[i..(i + 3).min(s.len())])),
+                    None => {
+                        let bad = String::from_utf8_lossy(&b[i..(i + 3).min(b.len())]).into_owned();
+                        return Err(format!("`{bad}` is not a valid %-escape"));
+                    }
                 }
                 i += 3;
             }
@@ -182,7 +194,7 @@ pub fn describe(
     dataset: &str,
     time: &str,
     opts: &DbOptions,
-) -> Result<Sniff, Diagnostic> {
+) -> Result<(Sniff, Vec<(String, Ty)>), Diagnostic> {
     // The checker labels the binding itself.
     let unlabelled = BoundSource { span: None, ..bound.clone() };
     let conn = Connection::parse(&bound.spec).map_err(|m| {
@@ -191,7 +203,7 @@ pub fn describe(
     #[cfg(feature = "postgres")]
     {
         pg::describe(&conn, time, opts)
-            .map(|(sniff, _)| sniff)
+            .map(|d| (d.sniff, d.typed))
             .map_err(|e| e.diagnostic(&conn, &unlabelled, dataset))
     }
     #[cfg(not(feature = "postgres"))]
@@ -266,9 +278,23 @@ mod tests {
     }
 
     #[test]
+    fn passwords_with_slashes_or_in_the_query_string_are_redacted() {
+        let c = Connection::parse(&db("postgres://u:ab/cd+ef@127.0.0.1:1/db?table=t")).unwrap();
+        assert_eq!(c.display, "postgres://u:***@127.0.0.1:1/db?table=t");
+        assert_eq!(
+            secrets_of(&db("postgres://u:ab/cd+ef@h/db")),
+            vec!["ab/cd ef".to_string(), "ab/cd+ef".to_string()]
+        );
+        let c = Connection::parse(&db("postgres://u@h/db?password=hunter22&table=t")).unwrap();
+        assert_eq!(c.display, "postgres://u@h/db?password=***&table=t");
+        assert_eq!(c.redact("connecting with hunter22"), "connecting with ***");
+        assert!(Connection::parse(&db("postgres://u@h/db?table=%aé")).unwrap_err().contains("%-escape"));
+    }
+
+    #[test]
     fn passwords_are_redacted_raw_and_decoded() {
         let c = Connection::parse(&db("postgres://u:p%40ss@h/db?table=t")).unwrap();
-        assert_eq!(c.redact("auth failed for p%40ss and p@ss"), "auth failed for *** and ***");
+        assert_eq!(c.redact("u:p%40ss@h and u:p@ss@h"), "u:***@h and u:***@h");
         assert!(!c.display.contains("p%40ss"));
     }
 }

@@ -2,7 +2,7 @@
 //! statement, decode the aggregate rows.
 
 use super::{db_error, Connection, DbOptions};
-use crate::check::{BoundSource, Model};
+use crate::check::{BoundSource, Model, Ty};
 use crate::diagnostic::Diagnostic;
 use crate::engine::batch::ColType;
 use crate::engine::source::{ScanStats, Sniff};
@@ -12,6 +12,7 @@ use crate::sql::{plan_to_sql, Postgres, SqlSource, TimeKind};
 use postgres::types::Type;
 use postgres::{Client, Config, NoTls, Row};
 use std::str::FromStr;
+use std::time::Duration;
 
 /// A failure, before redaction.
 pub struct PgError {
@@ -78,12 +79,36 @@ fn connect(conn: &Connection, opts: &DbOptions) -> Result<Client, PgError> {
         help: "write postgres://USER:PASSWORD@HOST:PORT/DATABASE?table=NAME",
     })?;
     let statement_ms = opts.statement_timeout.as_millis().max(1);
+    // The URL's own `options` (e.g. `-c search_path=analytics`) come first; ours follow.
+    let options = format!(
+        "{} -c statement_timeout={statement_ms} -c TimeZone=UTC",
+        config.get_options().unwrap_or_default()
+    );
     config
         .connect_timeout(opts.connect_timeout)
         .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3)
         .application_name("kpi")
-        .options(&format!("-c statement_timeout={statement_ms} -c TimeZone=UTC"));
-    config.connect(NoTls).map_err(|e| classify(&e, conn, "cannot connect to"))
+        .options(options.trim());
+    // The driver's connect timeout covers the TCP connect only: a server that accepts and
+    // never answers the start-up would hang. The whole connect gets the deadline here.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    match rx.recv_timeout(opts.connect_timeout) {
+        Ok(r) => r.map_err(|e| classify(&e, conn, "cannot connect to")),
+        Err(_) => Err(PgError {
+            message: format!(
+                "cannot connect to {}: no answer within {} s",
+                conn.display,
+                opts.connect_timeout.as_secs_f64()
+            ),
+            help: "the server did not answer within --connect-timeout; check the host and port, or raise the timeout",
+        }),
+    }
 }
 
 fn from_clause(source: &SqlSource) -> String {
@@ -91,20 +116,31 @@ fn from_clause(source: &SqlSource) -> String {
         SqlSource::Table(t) => {
             t.split('.').map(|p| crate::sql::Dialect::quote_ident(&Postgres, p)).collect::<Vec<_>>().join(".")
         }
-        SqlSource::Query(q) => format!("({}) AS kpi__source", q.trim().trim_end_matches(';')),
+        SqlSource::Query(q) => format!("(\n{}\n) AS kpi__source", q.trim().trim_end_matches(';')),
     }
 }
 
+/// What describing a source tells.
+pub struct Described {
+    /// Columns with number/text types, as a file's header would give.
+    pub sniff: Sniff,
+    /// The time column's kind.
+    pub kind: TimeKind,
+    /// Columns typed as booleans or dates.
+    pub typed: Vec<(String, Ty)>,
+}
+
 /// The source's columns and the kind of its time column.
-pub fn describe(conn: &Connection, time: &str, opts: &DbOptions) -> Result<(Sniff, TimeKind), PgError> {
+pub fn describe(conn: &Connection, time: &str, opts: &DbOptions) -> Result<Described, PgError> {
     let mut client = connect(conn, opts)?;
     describe_with(&mut client, conn, time)
 }
 
-fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<(Sniff, TimeKind), PgError> {
+fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<Described, PgError> {
     let sql = format!("SELECT * FROM {} LIMIT 0", from_clause(&conn.source));
     let stmt = client.prepare(&sql).map_err(|e| classify(&e, conn, "cannot read the source in"))?;
     let mut kind = TimeKind::Text;
+    let mut typed = Vec::new();
     let columns = stmt
         .columns()
         .iter()
@@ -115,7 +151,11 @@ fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<(
                     .contains(t)
                 {
                     Some(ColType::Number)
-                } else if [Type::BOOL, Type::DATE, Type::TIMESTAMP, Type::TIMESTAMPTZ].contains(t) {
+                } else if *t == Type::BOOL {
+                    typed.push((c.name().to_string(), Ty::Bool));
+                    None
+                } else if [Type::DATE, Type::TIMESTAMP, Type::TIMESTAMPTZ].contains(t) {
+                    typed.push((c.name().to_string(), Ty::Date));
                     None
                 } else {
                     Some(ColType::Text)
@@ -131,7 +171,7 @@ fn describe_with(client: &mut Client, conn: &Connection, time: &str) -> Result<(
             (c.name().to_string(), ty)
         })
         .collect();
-    Ok((Sniff { columns }, kind))
+    Ok(Described { sniff: Sniff { columns }, kind, typed })
 }
 
 fn int(row: &Row, i: usize) -> Option<i64> {
@@ -151,25 +191,33 @@ pub fn run(
 ) -> Result<(Vec<Vec<AggRow>>, ScanStats), PgError> {
     let ds = &model.datasets[dp.dataset];
     let mut client = connect(conn, opts)?;
-    let (_, kind) = describe_with(&mut client, conn, &ds.time)?;
+    let kind = describe_with(&mut client, conn, &ds.time)?.kind;
     let q = plan_to_sql(model, dp, as_of, &conn.source, kind, &Postgres);
     let rows = client.query(q.sql.as_str(), &[]).map_err(|e| classify(&e, conn, "the query failed in"))?;
     let mut total = 0u64;
-    let decoded: Vec<ResultRow> = rows
-        .iter()
-        .map(|r| {
-            let query = int(r, 0).unwrap_or(-1);
-            let keys = (0..q.dims).map(|i| r.try_get::<_, Option<String>>(1 + i).ok().flatten()).collect();
-            let period = int(r, 1 + q.dims).unwrap_or(i64::MIN);
-            let n = int(r, 2 + q.dims).unwrap_or(0);
-            if query == 0 {
-                total += n.max(0) as u64;
-            }
-            let values =
-                (0..q.values).map(|i| r.try_get::<_, Option<f64>>(3 + q.dims + i).ok().flatten()).collect();
-            ResultRow { query, keys, period, rows: n, values }
-        })
-        .collect();
+    let bad = |i: usize, e: postgres::Error| PgError {
+        message: format!("unexpected result from {}: column {i}: {e}", conn.display),
+        help: "this is a bug in kpi's SQL generation; please report it with `kpi sql --dialect postgres`",
+    };
+    let mut decoded: Vec<ResultRow> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let query = int(r, 0).unwrap_or(-1);
+        let mut keys = Vec::with_capacity(q.dims);
+        for i in 0..q.dims {
+            keys.push(r.try_get::<_, Option<String>>(1 + i).map_err(|e| bad(1 + i, e))?);
+        }
+        let period = int(r, 1 + q.dims).unwrap_or(i64::MIN);
+        let n = int(r, 2 + q.dims).unwrap_or(0);
+        if query == 0 {
+            total += n.max(0) as u64;
+        }
+        let mut values = Vec::with_capacity(q.values);
+        for i in 0..q.values {
+            let col = 3 + q.dims + i;
+            values.push(r.try_get::<_, Option<f64>>(col).map_err(|e| bad(col, e))?);
+        }
+        decoded.push(ResultRow { query, keys, period, rows: n, values });
+    }
     let table = rows_to_table(dp, decoded).map_err(|m| PgError {
         message: format!("unexpected result from {}: {m}", conn.display),
         help: "this is a bug in kpi's SQL generation; please report it with `kpi sql --dialect postgres`",

@@ -186,7 +186,7 @@ impl Sources {
         let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
         let mut out = text.to_string();
         for p in secrets.iter() {
-            out = out.replace(&format!(":{p}@"), ":***@");
+            out = out.replace(&format!(":{p}@"), ":***@").replace(&format!("password={p}"), "password=***");
         }
         out
     }

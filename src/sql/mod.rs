@@ -42,6 +42,11 @@ pub trait Dialect {
         true
     }
 
+    /// Whether `COUNT(DISTINCT x) FILTER (WHERE ...)` is supported.
+    fn supports_distinct_filter(&self) -> bool {
+        self.supports_filter()
+    }
+
     /// The text type.
     fn text_type(&self) -> &'static str {
         "VARCHAR"
@@ -232,11 +237,27 @@ impl Dialect for Spark {
     fn text_type(&self) -> &'static str {
         "STRING"
     }
+    // `convert_timezone(to, ts)` (Spark 3.4+) gives the civil time in `to` whatever the
+    // session zone; `from_utc_timestamp` would depend on it.
     fn date_of(&self, t: &str, kind: TimeKind, tz: &str) -> String {
         match kind {
-            TimeKind::Instant => format!("to_date(from_utc_timestamp({t}, {}))", self.quote_str(tz)),
+            TimeKind::Instant => format!("to_date(convert_timezone({}, {t}))", self.quote_str(tz)),
             _ => format!("to_date({t})"),
         }
+    }
+    // Spark < 3.2 has no FILTER on DISTINCT aggregates; CASE works everywhere.
+    fn supports_distinct_filter(&self) -> bool {
+        false
+    }
+    // The day, then the full time value, break ties (a struct orders field by field).
+    fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
+        let keep = match filter {
+            Some(f) => format!("{x} IS NOT NULL AND {f}"),
+            None => format!("{x} IS NOT NULL"),
+        };
+        let by = if last { "MAX_BY" } else { "MIN_BY" };
+        let fields: Vec<String> = order.iter().enumerate().map(|(i, o)| format!("'k{i}', {o}")).collect();
+        format!("{by}({x}, CASE WHEN {keep} THEN named_struct({}) END)", fields.join(", "))
     }
     fn day_number(&self, d: &str) -> String {
         format!("datediff({d}, DATE '1970-01-01')")
@@ -261,12 +282,12 @@ impl Dialect for BigQuery {
     fn identifier_quote(&self) -> char {
         '`'
     }
+    // Quoted strings and identifiers cannot hold a raw newline in GoogleSQL.
     fn quote_ident(&self, name: &str) -> String {
-        let escaped = name.replace('\\', "\\\\").replace('`', "\\`");
-        format!("`{escaped}`")
+        format!("`{}`", bigquery_escape(name).replace('`', "\\`"))
     }
     fn quote_str(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+        format!("'{}'", bigquery_escape(s).replace('\'', "\\'"))
     }
     fn supports_filter(&self) -> bool {
         false
@@ -294,16 +315,18 @@ impl Dialect for BigQuery {
             ranges.iter().map(|(i, s, e)| format!("STRUCT({i} AS i, {s} AS s, {e} AS e)")).collect();
         format!("JOIN UNNEST([{}]) AS kpi__r ON {day} BETWEEN kpi__r.s AND kpi__r.e", rows.join(", "))
     }
-    // No aggregate PERCENTILE_CONT: interpolate over the group's sorted values.
+    // No aggregate PERCENTILE_CONT: interpolate over the group's sorted values, as the local
+    // engine does (lo + (hi - lo) * fraction).
     fn percentile(&self, x: &str, p: f64, filter: Option<&str>) -> String {
         let p = query::number_literal(p);
         let x = match filter {
             Some(f) => format!("CASE WHEN {f} THEN {x} END"),
             None => x.to_string(),
         };
+        let lo = "MAX(IF(o = CAST(FLOOR(pos) AS INT64), v, NULL))";
+        let hi = "MAX(IF(o = CAST(CEIL(pos) AS INT64), v, NULL))";
         format!(
-            "(SELECT SUM(v * CASE WHEN o = FLOOR(pos) AND o = CEIL(pos) THEN 1 \
-             WHEN o = FLOOR(pos) THEN 1 - (pos - FLOOR(pos)) WHEN o = CEIL(pos) THEN pos - FLOOR(pos) ELSE 0 END) \
+            "(SELECT {lo} + ({hi} - {lo}) * (MAX(pos) - FLOOR(MAX(pos))) \
              FROM (SELECT v, o, {p} * (COUNT(*) OVER () - 1) AS pos \
              FROM UNNEST(ARRAY_AGG({x} IGNORE NULLS ORDER BY {x})) AS v WITH OFFSET AS o))"
         )
@@ -326,6 +349,18 @@ impl Dialect for Snowflake {
     fn name(&self) -> &'static str {
         "snowflake"
     }
+    // Unquoted names resolve case-insensitively (stored upper-case); a quoted `"x"` would only
+    // find a column created quoted in lower case. Plain names stay unquoted, others are quoted.
+    fn quote_ident(&self, name: &str) -> String {
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            && !SNOWFLAKE_RESERVED.contains(&name.to_ascii_uppercase().as_str());
+        if plain {
+            name.to_string()
+        } else {
+            format!("\"{}\"", name.replace('"', "\"\""))
+        }
+    }
     fn quote_str(&self, s: &str) -> String {
         format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
     }
@@ -345,6 +380,106 @@ impl Dialect for Snowflake {
         null_skipping(if greatest { "GREATEST" } else { "LEAST" }, items)
     }
 }
+
+/// Backslashes, newlines and carriage returns escaped for a GoogleSQL quoted string or name.
+fn bigquery_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r")
+}
+
+/// Snowflake's reserved words (which must be quoted as identifiers).
+const SNOWFLAKE_RESERVED: &[&str] = &[
+    "ACCOUNT",
+    "ALL",
+    "ALTER",
+    "AND",
+    "ANY",
+    "AS",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLUMN",
+    "CONNECT",
+    "CONNECTION",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "DATABASE",
+    "DELETE",
+    "DISTINCT",
+    "DROP",
+    "ELSE",
+    "EXISTS",
+    "FALSE",
+    "FOLLOWING",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GRANT",
+    "GROUP",
+    "GSCLUSTER",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INCREMENT",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISSUE",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "MINUS",
+    "NATURAL",
+    "NOT",
+    "NULL",
+    "OF",
+    "ON",
+    "OR",
+    "ORDER",
+    "ORGANIZATION",
+    "QUALIFY",
+    "REGEXP",
+    "REVOKE",
+    "RIGHT",
+    "RLIKE",
+    "ROW",
+    "ROWS",
+    "SAMPLE",
+    "SCHEMA",
+    "SELECT",
+    "SET",
+    "SOME",
+    "START",
+    "TABLE",
+    "TABLESAMPLE",
+    "THEN",
+    "TO",
+    "TRIGGER",
+    "TRUE",
+    "TRY_CAST",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VALUES",
+    "VIEW",
+    "WHEN",
+    "WHENEVER",
+    "WHERE",
+    "WITH",
+];
 
 /// The dialect named `name`, if known.
 pub fn dialect_by_name(name: &str) -> Option<Box<dyn Dialect>> {
@@ -372,6 +507,10 @@ mod tests {
         assert_eq!(DuckDb.quote_str(lit), "'''; DROP TABLE t; --'");
         assert_eq!(Spark.quote_str("a\\'b"), "'a\\\\\\'b'");
         assert_eq!(Snowflake.quote_str("a\\'b"), "'a\\\\''b'");
+        assert_eq!(Snowflake.quote_ident("likes"), "likes");
+        assert_eq!(Snowflake.quote_ident("select"), "\"select\"");
+        assert_eq!(Snowflake.quote_ident("a\"b; --"), "\"a\"\"b; --\"");
+        assert_eq!(BigQuery.quote_str("a\nb"), "'a\\nb'");
         for name in ["postgres", "duckdb", "spark", "bigquery", "snowflake"] {
             assert_eq!(dialect_by_name(name).unwrap().name(), name);
         }

@@ -120,8 +120,9 @@ pub fn plan_to_sql(
         SqlSource::Query(q) => format!("(\n    {}\n  ) AS kpi__source", q.trim().trim_end_matches(';')),
     };
     let mut sql = String::new();
-    let _ = writeln!(
-        sql,
+    // One comment line: names from the pack or the data must not end it (a newline in a
+    // column name would otherwise start a statement of its own).
+    let comment = format!(
         "-- dataset `{}`: {} quer{}; time column {} read as {}, dated in {}; rows after {} ignored",
         ds.id,
         dp.queries.len(),
@@ -136,6 +137,7 @@ pub fn plan_to_sql(
         tz,
         format_date(as_of)
     );
+    let _ = writeln!(sql, "{}", comment.replace(['\n', '\r'], " "));
     let _ = writeln!(sql, "WITH kpi__source_rows AS{} (", d.inline_cte());
     let _ = writeln!(sql, "  SELECT {} AS {DATE}, {time} AS {TIME}", d.date_of(&time, time_kind, tz));
     for c in &cols {
@@ -255,9 +257,12 @@ impl Gen<'_> {
                 Some(f) => format!("COUNT(CASE WHEN {f} THEN 1 END)"),
             },
             AggFn::Count => self.filtered("COUNT(", &self.value(arg), ")", filter.as_deref()),
-            AggFn::CountDistinct => {
-                self.filtered("COUNT(DISTINCT ", &self.value(arg), ")", filter.as_deref())
-            }
+            AggFn::CountDistinct => match &filter {
+                Some(f) if !d.supports_distinct_filter() => {
+                    format!("COUNT(DISTINCT CASE WHEN {f} THEN {} END)", self.value(arg))
+                }
+                _ => self.filtered("COUNT(DISTINCT ", &self.value(arg), ")", filter.as_deref()),
+            },
             AggFn::Sum => self.filtered("SUM(", &arg.map(num).unwrap_or_default(), ")", filter.as_deref()),
             AggFn::Avg => self.filtered("AVG(", &arg.map(num).unwrap_or_default(), ")", filter.as_deref()),
             AggFn::Min => self.filtered("MIN(", &arg.map(num).unwrap_or_default(), ")", filter.as_deref()),
@@ -328,6 +333,10 @@ impl Gen<'_> {
             RowExpr::Column(i, t) => match self.columns.get(*i) {
                 Some((name, _)) if *t == Ty::Number => {
                     format!("CAST({} AS {})", d.quote_ident(name), d.double_type())
+                }
+                // A date column compares and computes as its day number, like the time column.
+                Some((name, _)) if *t == Ty::Date => {
+                    d.day_number(&format!("CAST({} AS DATE)", d.quote_ident(name)))
                 }
                 Some((name, _)) => d.quote_ident(name),
                 None => "NULL".to_string(),
@@ -415,7 +424,11 @@ impl Gen<'_> {
                 let scale = match args.get(1) {
                     None => "1".to_string(),
                     Some(RowExpr::Const(Const::Number(n))) => number_literal(10f64.powi(*n as i32)),
-                    Some(e) => format!("POWER(10.0, CAST({} AS {}))", self.number(e), d.bigint_type()),
+                    // The digits are truncated toward zero, as the local engine does.
+                    Some(e) => {
+                        let n = self.number(e);
+                        format!("POWER(10.0, CAST(SIGN({n}) * FLOOR(ABS({n})) AS {}))", d.bigint_type())
+                    }
                 };
                 let y = format!("({} * {scale})", x());
                 format!("(SIGN({y}) * FLOOR(ABS({y}) + 0.5) / {scale})")
