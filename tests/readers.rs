@@ -83,8 +83,8 @@ fn collect(r: &ReadRequest) -> Result<(Vec<Row>, ScanStats), Diagnostic> {
                     ColumnData::Number(v) => V::N(v[i]),
                     ColumnData::Text(v) if v[i] == NULL_ID => V::Null,
                     ColumnData::Text(v) => t(d.get(v[i]).unwrap()),
-                    ColumnData::Hash(v) if v[i] == kpi_rules::engine::batch::NULL_HASH => V::Null,
-                    ColumnData::Hash(v) => V::N(v[i] as f64),
+                    ColumnData::Key(v) if v[i] == kpi_rules::engine::distinct::NULL_KEY => V::Null,
+                    ColumnData::Key(v) => V::N(v[i] as f64),
                 })
                 .collect();
             rows.push(Row { day: b.time[i], line: b.lines[i], values });
@@ -654,33 +654,43 @@ fn throughput_1m_rows() {
 }
 
 #[test]
-fn hash_columns_hash_values_and_keep_nulls() {
-    use kpi_rules::engine::batch::{hash_bytes, ColType, ColumnData, NULL_HASH};
+fn key_columns_encode_ids_hash_other_text_and_keep_nulls() {
+    use kpi_rules::engine::batch::{ColType, ColumnData};
+    use kpi_rules::engine::distinct::{key_of_bytes, NULL_KEY};
     use kpi_rules::engine::readers::LocalFiles;
     use kpi_rules::engine::source::{BadRowPolicy, ColumnRequest, FileFormat, ReadRequest, Scan};
     let dir = std::env::temp_dir().join(format!("kpi-hash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("h.csv");
-    std::fs::write(&path, "date,id\n2026-01-01,p1\n2026-01-02,\n2026-01-03,p1\n").unwrap();
-    let req = ReadRequest {
-        dataset: "d".into(),
-        path: path.clone(),
-        format: FileFormat::Csv,
-        time_column: "date".into(),
-        columns: vec![ColumnRequest { name: "id".into(), ty: ColType::Hash }],
-        on_bad_row: BadRowPolicy::Fail,
-        timezone: None,
-    };
-    let mut seen = Vec::new();
-    LocalFiles
-        .scan(&req, &mut |b, _| {
-            if let ColumnData::Hash(h) = &b.columns[0] {
-                seen.extend_from_slice(h);
-            }
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, vec![hash_bytes(b"p1"), NULL_HASH, hash_bytes(b"p1")]);
-    assert_ne!(hash_bytes(b"p1"), hash_bytes(b"p2"));
+    for (name, text) in [
+        ("h.csv", "date,id\n2026-01-01,p1\n2026-01-02,\n2026-01-03,p1\n2026-01-04,p01\n2026-01-05,x-y\n"),
+        (
+            "h.ndjson",
+            "{\"date\":\"2026-01-01\",\"id\":\"p1\"}\n{\"date\":\"2026-01-02\",\"id\":null}\n{\"date\":\"2026-01-03\",\"id\":\"p1\"}\n{\"date\":\"2026-01-04\",\"id\":\"p01\"}\n{\"date\":\"2026-01-05\",\"id\":\"x-y\"}\n",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let req = ReadRequest {
+            dataset: "d".into(),
+            path: path.clone(),
+            format: FileFormat::from_path(&path).unwrap(),
+            time_column: "date".into(),
+            columns: vec![ColumnRequest { name: "id".into(), ty: ColType::Key }],
+            on_bad_row: BadRowPolicy::Fail,
+            timezone: None,
+        };
+        let mut seen = Vec::new();
+        LocalFiles
+            .scan(&req, &mut |b, _| {
+                if let ColumnData::Key(h) = &b.columns[0] {
+                    seen.extend_from_slice(h);
+                }
+                Ok(())
+            })
+            .unwrap();
+        let (p1, p01, xy) = (key_of_bytes(b"p1"), key_of_bytes(b"p01"), key_of_bytes(b"x-y"));
+        assert_eq!(seen, vec![p1, NULL_KEY, p1, p01, xy], "{name}");
+        assert_ne!(p1, p01);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,19 +20,16 @@ pub enum ColType {
     Number,
     /// Interned text; empty = null.
     Text,
-    /// Text kept only as a 64-bit hash of its bytes ([`hash_bytes`]): for columns that are
-    /// only counted distinct (post ids), so a million distinct values cost 8 bytes each
-    /// instead of an interned string.
-    Hash,
+    /// Text kept only as its distinct-counting key ([`super::distinct::key_of_bytes`]): for
+    /// columns that are only counted distinct (post ids), so a value is never interned.
+    Key,
 }
 
-/// The hash of a null value in a [`ColType::Hash`] column.
-pub const NULL_HASH: u64 = u64::MAX;
-
-/// A 64-bit hash of a value's bytes for distinct counting (never [`NULL_HASH`]).
+/// A 64-bit hash of a value's bytes (never `u64::MAX`).
 ///
-/// Two different values collide with probability about 2^-64 per pair: for 10 million
-/// distinct values the chance that a count is off by one is about 3 in a million.
+/// For distinct counting of text that is not an id (see [`super::distinct`]), two
+/// different values collide with probability about 2^-64 per pair: for 10 million such
+/// values the chance that a count is off by one is about 3 in a million.
 #[inline]
 pub fn hash_bytes(b: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -54,7 +51,7 @@ pub fn hash_bytes(b: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
-    if h == NULL_HASH {
+    if h == u64::MAX {
         h - 1
     } else {
         h
@@ -68,8 +65,8 @@ pub enum ColumnData {
     Number(Vec<f64>),
     /// Dictionary ids; [`NULL_ID`] = null.
     Text(Vec<u32>),
-    /// Hashes of the values; [`NULL_HASH`] = null.
-    Hash(Vec<u64>),
+    /// Distinct-counting keys of the values; [`super::distinct::NULL_KEY`] = null.
+    Key(Vec<u128>),
 }
 
 impl ColumnData {
@@ -78,7 +75,7 @@ impl ColumnData {
         match ty {
             ColType::Number => ColumnData::Number(Vec::with_capacity(BATCH_ROWS)),
             ColType::Text => ColumnData::Text(Vec::with_capacity(BATCH_ROWS)),
-            ColType::Hash => ColumnData::Hash(Vec::with_capacity(BATCH_ROWS)),
+            ColType::Key => ColumnData::Key(Vec::with_capacity(BATCH_ROWS)),
         }
     }
 
@@ -87,7 +84,7 @@ impl ColumnData {
         match self {
             ColumnData::Number(v) => v.clear(),
             ColumnData::Text(v) => v.clear(),
-            ColumnData::Hash(v) => v.clear(),
+            ColumnData::Key(v) => v.clear(),
         }
     }
 }

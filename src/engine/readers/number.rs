@@ -12,7 +12,57 @@ const POW10: [f64; 23] = [
 /// Accepts what Rust's `f64::from_str` accepts for decimal notation (`-3.5`, `+2`, `1e6`,
 /// `.5`, `5.`) and gives the same value; rejects `inf`, `NaN`, and values that overflow
 /// to infinity, so a null never comes from the text of a value.
+#[inline]
 pub fn parse_number(field: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_plain(field) {
+        return Some(v);
+    }
+    parse_general(field)
+}
+
+/// `digits[.digits]`, untrimmed and unsigned, as exporters write most numbers: the common
+/// case of [`parse_simple_decimal`] in one tight loop (same value: `m / 10^k`).
+#[inline]
+fn parse_plain(s: &[u8]) -> Option<f64> {
+    // At most 19 digits: `m` cannot overflow a u64.
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let d = s[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m * 10 + u64::from(d);
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let mut frac = 0;
+    if i < s.len() {
+        if s[i] != b'.' {
+            return None;
+        }
+        for &c in &s[i + 1..] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            m = m * 10 + u64::from(d);
+            frac += 1;
+        }
+    }
+    if m > (1u64 << 53) {
+        return None;
+    }
+    Some(m as f64 / POW10[frac])
+}
+
+#[cold]
+fn parse_general(field: &[u8]) -> Option<f64> {
     let s = field.trim_ascii();
     if s.is_empty() {
         return Some(f64::NAN);
