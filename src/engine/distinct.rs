@@ -70,9 +70,11 @@ pub fn key_of_bytes(b: &[u8]) -> Key {
     for &c in &b[start..] {
         v = v * 10 + u64::from(c - b'0');
     }
-    let mut p = [0u8; 8];
-    p[..start].copy_from_slice(&b[..start]);
-    let p = u64::from_le_bytes(p);
+    // Byte by byte: a variable-length copy into an array would be a `memcpy` call.
+    let mut p: u64 = 0;
+    for &c in b[..start].iter().rev() {
+        p = p << 8 | u64::from(c);
+    }
     TAG_CODE | (p as u128) << 56 | (start as u128) << 52 | (digits as u128) << 48 | v as u128
 }
 
