@@ -79,6 +79,15 @@ impl ColumnData {
         }
     }
 
+    /// Keeps the first `n` values.
+    pub fn truncate(&mut self, n: usize) {
+        match self {
+            ColumnData::Number(v) => v.truncate(n),
+            ColumnData::Text(v) => v.truncate(n),
+            ColumnData::Key(v) => v.truncate(n),
+        }
+    }
+
     /// Removes every value, keeping the allocation.
     pub fn clear(&mut self) {
         match self {
@@ -122,11 +131,58 @@ impl std::hash::Hasher for BytesHasher {
 pub struct Dictionary {
     values: Vec<String>,
     index: HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<BytesHasher>>,
+    /// Values of at most 16 bytes by [`short_key`]: dimension values (channels, campaigns)
+    /// are short, and a fixed-size key needs no byte-string hash or `memcmp` call.
+    short: super::aggregate::FastMap<(u128, u8), u32>,
+}
+
+/// A value of at most 16 bytes as two words and its length: the first and the last 8 (or
+/// 4) bytes, overlapping for shorter values, which with the length determine the value.
+#[inline]
+fn short_key(b: &[u8]) -> Option<(u128, u8)> {
+    let n = b.len();
+    let word = |s: &[u8]| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(s);
+        u64::from_le_bytes(w)
+    };
+    let half = |s: &[u8]| -> u64 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(s);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let (a, z) = match n {
+        0 => (0, 0),
+        1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
+        4..=7 => (half(&b[..4]), half(&b[n - 4..])),
+        8..=16 => (word(&b[..8]), word(&b[n - 8..])),
+        _ => return None,
+    };
+    Some((u128::from(a) | u128::from(z) << 64, n as u8))
 }
 
 impl Dictionary {
     /// The id of `bytes`, adding it if new. Allocates only for a value not seen before.
+    #[inline]
     pub fn intern(&mut self, bytes: &[u8]) -> u32 {
+        match short_key(bytes) {
+            Some(k) => match self.short.get(&k) {
+                Some(&id) => id,
+                None => {
+                    let id = self.add(bytes);
+                    self.short.insert(k, id);
+                    id
+                }
+            },
+            None => match self.index.get(bytes) {
+                Some(&id) => id,
+                None => self.add(bytes),
+            },
+        }
+    }
+
+    #[cold]
+    fn add(&mut self, bytes: &[u8]) -> u32 {
         if let Some(&id) = self.index.get(bytes) {
             return id;
         }
@@ -154,5 +210,27 @@ impl Dictionary {
     /// Whether no value appeared.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn interning_gives_one_id_per_value(values in proptest::collection::vec("[ab\u{e9}]{0,20}", 0..200)) {
+            let mut d = Dictionary::default();
+            let mut want: HashMap<&str, u32> = HashMap::new();
+            for v in &values {
+                let id = d.intern(v.as_bytes());
+                let next = want.len() as u32;
+                prop_assert_eq!(id, *want.entry(v.as_str()).or_insert(next));
+                prop_assert_eq!(d.get(id), Some(v.as_str()));
+                prop_assert_eq!(d.lookup(v), Some(id));
+            }
+            prop_assert_eq!(d.len(), want.len());
+        }
     }
 }

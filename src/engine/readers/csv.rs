@@ -523,7 +523,10 @@ fn records(
     let (time_field, fields) = (lay.time_field, &lay.fields);
     let width = lay.header.len();
 
-    let mut numbers = vec![0.0f64; req.columns.len()];
+    let text_cols: Vec<(usize, usize)> = (req.columns.iter().zip(fields).enumerate())
+        .filter(|(_, (c, _))| c.ty == ColType::Text)
+        .map(|(i, (_, &f))| (i, f))
+        .collect();
     // The last ISO date read and its day: rows often come sorted by date.
     let mut last_date: Option<([u8; 10], i32)> = None;
     while src.next(path, rec)? {
@@ -545,11 +548,19 @@ fn records(
                     day
                 }
             };
-            for (i, (c, &f)) in req.columns.iter().zip(fields).enumerate() {
-                match c.ty {
-                    ColType::Number => numbers[i] = parse_number(&rec[f]).ok_or(Fault::Number(f))?,
-                    ColType::Text | ColType::Key => {
-                        let b = &rec[f];
+            // Numbers and keys go straight into the batch (taken back if the row is bad);
+            // text is interned only once the whole row is good.
+            for (col, &f) in out.batch.columns.iter_mut().zip(fields) {
+                let b = &rec[f];
+                match col {
+                    ColumnData::Number(v) => v.push(parse_number(b).ok_or(Fault::Number(f))?),
+                    ColumnData::Key(v) => {
+                        if !b.is_ascii() {
+                            std::str::from_utf8(b).map_err(|_| Fault::Utf8(f))?;
+                        }
+                        v.push(key_of_field(b));
+                    }
+                    ColumnData::Text(_) => {
                         if !b.is_ascii() {
                             std::str::from_utf8(b).map_err(|_| Fault::Utf8(f))?;
                         }
@@ -561,6 +572,8 @@ fn records(
         let day = match checked {
             Ok(day) => day,
             Err(fault) => {
+                let kept = out.batch.len;
+                out.batch.columns.iter_mut().for_each(|c| c.truncate(kept));
                 let diag = match fault {
                     Fault::Ragged(n) => Diagnostic::error(
                         Code::RaggedRow,
@@ -581,14 +594,12 @@ fn records(
                 continue;
             }
         };
-        for (i, (col, &f)) in out.batch.columns.iter_mut().zip(fields).enumerate() {
-            match col {
-                ColumnData::Number(v) => v.push(numbers[i]),
-                ColumnData::Text(v) => {
-                    let bytes = &rec[f];
-                    v.push(if bytes.is_empty() { NULL_ID } else { out.dicts[i].intern(bytes) });
-                }
-                ColumnData::Key(v) => v.push(key_of_field(&rec[f])),
+        for &(i, f) in &text_cols {
+            if let (Some(ColumnData::Text(v)), Some(dict)) =
+                (out.batch.columns.get_mut(i), out.dicts.get_mut(i))
+            {
+                let bytes = &rec[f];
+                v.push(if bytes.is_empty() { NULL_ID } else { dict.intern(bytes) });
             }
         }
         out.end_row(day, line)?;
