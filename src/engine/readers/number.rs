@@ -21,14 +21,14 @@ pub fn parse_number(field: &[u8]) -> Option<f64> {
 }
 
 /// `digits[.digits]`, untrimmed and unsigned, as exporters write most numbers: the common
-/// case of [`parse_simple_decimal`] (same value: `m / 10^k`). Up to 8 bytes in one word.
+/// case of [`parse_simple_decimal`] in one tight loop (same value: `m / 10^k`).
+///
+/// A byte loop, not SWAR: most fields are 1 to 5 bytes, and callgrind counted 80
+/// instructions per field for an eight-bytes-at-once parse against 52 for this loop.
 #[inline(always)]
 fn parse_plain(s: &[u8]) -> Option<f64> {
-    if s.len() <= 8 {
-        return short_decimal(s).map(|(m, frac)| m as f64 / POW10[frac]);
-    }
     // At most 19 digits: `m` cannot overflow a u64.
-    if s.len() > 19 {
+    if s.is_empty() || s.len() > 19 {
         return None;
     }
     let mut m: u64 = 0;
@@ -101,27 +101,6 @@ fn combine(w: u64) -> u64 {
     let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
     let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
     (d.wrapping_mul(10000) + (d >> 32)) & 0xffff_ffff
-}
-
-/// 1 to 8 bytes of `digits[.digits]` (at least one digit) as the digits' integer and the
-/// number of fraction digits, eight bytes at a time (SWAR).
-#[inline(always)]
-fn short_decimal(s: &[u8]) -> Option<(u64, usize)> {
-    let w = padded_word(s)?;
-    let bad = not_digits(w);
-    if bad == 0 {
-        return Some((combine(w), 0));
-    }
-    // One non-digit, a '.', and some digit: take the dot out, shifting the digits before
-    // it up one byte over a new leading '0'.
-    let dot = !nonzero_bytes(w ^ 0x2e2e_2e2e_2e2e_2e2e) & !LO7;
-    if bad != dot || dot.count_ones() != 1 || s.len() < 2 {
-        return None;
-    }
-    let p = dot.trailing_zeros() / 8;
-    let below = (1u64 << (8 * p)) - 1;
-    let above = !below << 8;
-    Some((combine(((w & below) << 8) | (w & above) | 0x30), 7 - p as usize))
 }
 
 /// 1 to 8 ASCII digits as an integer; `None` for anything else.
