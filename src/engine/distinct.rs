@@ -206,6 +206,101 @@ impl Container {
     }
 }
 
+/// Bits of a code below its class (tag, prefix, digit count): the integer.
+const VALUE_BITS: u32 = 48;
+const VALUE_MASK: u64 = (1 << VALUE_BITS) - 1;
+/// At most this many classes per group are numbered; codes of any further class are kept
+/// whole.
+const MAX_CLASSES: usize = 1 << 16;
+
+/// A set of codes in 8 bytes each: a code's class (its bits above the integer: tag, prefix,
+/// digit count) is numbered per set, and the number replaces it. Random sparse ids then
+/// cost what their hashes did.
+///
+/// A class keeps its number for good, and classes past [`MAX_CLASSES`] are never numbered,
+/// so each code has exactly one place: `narrow` or `wide`.
+#[derive(Debug, Clone, Default)]
+struct NarrowSet {
+    classes: Vec<u128>,
+    class_of: FastMap<u128, u32>,
+    /// The last class seen and its number.
+    last: Option<(u128, u64)>,
+    /// Class number << 48 | integer.
+    narrow: FastSet<u64>,
+    /// Codes of unnumbered classes.
+    wide: FastSet<u128>,
+}
+
+impl NarrowSet {
+    fn len(&self) -> usize {
+        self.narrow.len() + self.wide.len()
+    }
+
+    #[inline]
+    fn class(&mut self, class: u128) -> Option<u64> {
+        if let Some((c, n)) = self.last {
+            if c == class {
+                return Some(n);
+            }
+        }
+        let n = match self.class_of.get(&class) {
+            Some(&n) => u64::from(n),
+            None if self.classes.len() < MAX_CLASSES => {
+                let n = self.classes.len() as u32;
+                self.classes.push(class);
+                self.class_of.insert(class, n);
+                u64::from(n)
+            }
+            None => return None,
+        };
+        self.last = Some((class, n));
+        Some(n)
+    }
+
+    /// Adds a code; whether it was new.
+    #[inline]
+    fn insert(&mut self, code: u128) -> bool {
+        match self.class(code >> VALUE_BITS) {
+            Some(n) => self.narrow.insert(n << VALUE_BITS | (code as u64 & VALUE_MASK)),
+            None => self.wide.insert(code),
+        }
+    }
+
+    fn widen(classes: &[u128], x: u64) -> u128 {
+        // Every number in `narrow` was given out by `class`.
+        classes
+            .get((x >> VALUE_BITS) as usize)
+            .map_or(NULL_KEY, |&c| c << VALUE_BITS | u128::from(x & VALUE_MASK))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+        self.narrow.iter().map(|&x| Self::widen(&self.classes, x)).chain(self.wide.iter().copied())
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(u128) -> bool) {
+        let classes = &self.classes;
+        self.narrow.retain(|&x| keep(Self::widen(classes, x)));
+        self.wide.retain(|&c| keep(c));
+    }
+
+    /// Gives memory back after many codes left.
+    fn shrink(&mut self) {
+        if self.narrow.capacity() > 4 * self.narrow.len().max(FIRST_CHECK) {
+            self.narrow.shrink_to(2 * self.narrow.len());
+        }
+        if self.wide.capacity() > 4 * self.wide.len().max(FIRST_CHECK) {
+            self.wide.shrink_to(2 * self.wide.len());
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.classes.capacity() * 16
+            + self.class_of.capacity() * 21
+            + self.narrow.capacity() * 9
+            + self.wide.capacity() * 17
+    }
+}
+
 /// The encoded ids of one group: a roaring-style bitmap plus the codes of chunks too
 /// sparse for a container.
 ///
@@ -213,7 +308,7 @@ impl Container {
 /// chunk's container, never both.
 #[derive(Debug, Clone)]
 struct Codes {
-    sparse: FastSet<u128>,
+    sparse: NarrowSet,
     /// Chunk (code >> 16) → its container in `chunks`.
     index: FastMap<u128, u32>,
     chunks: Vec<Container>,
@@ -227,7 +322,7 @@ struct Codes {
 impl Default for Codes {
     fn default() -> Self {
         Codes {
-            sparse: FastSet::default(),
+            sparse: NarrowSet::default(),
             index: FastMap::default(),
             chunks: Vec::new(),
             in_chunks: 0,
@@ -267,7 +362,7 @@ impl Codes {
     /// Gives the chunks with many codes waiting in `sparse` a container each.
     fn promote(&mut self) {
         let mut counts: FastMap<u128, u32> = FastMap::default();
-        for &c in &self.sparse {
+        for c in self.sparse.iter() {
             *counts.entry(c >> CHUNK_BITS).or_default() += 1;
         }
         let mut fresh: FastMap<u128, Vec<u16>> = counts
@@ -276,7 +371,7 @@ impl Codes {
             .map(|(k, n)| (k, Vec::with_capacity(n as usize)))
             .collect();
         if !fresh.is_empty() {
-            self.sparse.retain(|&c| match fresh.get_mut(&(c >> CHUNK_BITS)) {
+            self.sparse.retain(|c| match fresh.get_mut(&(c >> CHUNK_BITS)) {
                 Some(v) => {
                     v.push(c as u16);
                     false
@@ -286,9 +381,7 @@ impl Codes {
             for (hi, values) in fresh {
                 self.add_chunk(hi, Container::from_unsorted(values));
             }
-            if self.sparse.capacity() > 4 * self.sparse.len().max(FIRST_CHECK) {
-                self.sparse.shrink_to(2 * self.sparse.len());
-            }
+            self.sparse.shrink();
         }
         self.next_check = (2 * self.sparse.len()).max(FIRST_CHECK);
     }
@@ -322,7 +415,7 @@ impl Codes {
         if added {
             // Codes of ours whose chunk just got a container move into it.
             let (index, chunks, in_chunks) = (&self.index, &mut self.chunks, &mut self.in_chunks);
-            self.sparse.retain(|&c| {
+            self.sparse.retain(|c| {
                 match index.get(&(c >> CHUNK_BITS)).and_then(|&i| chunks.get_mut(i as usize)) {
                     Some(container) => {
                         *in_chunks += u64::from(container.insert(c as u16));
@@ -332,7 +425,7 @@ impl Codes {
                 }
             });
         }
-        for c in other.sparse {
+        for c in other.sparse.iter() {
             self.insert(c);
         }
     }
@@ -395,7 +488,7 @@ impl DistinctSet {
     pub fn heap_bytes(&self) -> usize {
         let mut n = self.other.capacity() * 9;
         if let Some(c) = &self.codes {
-            n += std::mem::size_of::<Codes>() + c.sparse.capacity() * 17 + c.index.capacity() * 21;
+            n += std::mem::size_of::<Codes>() + c.sparse.heap_bytes() + c.index.capacity() * 21;
             n += c
                 .chunks
                 .iter()
@@ -493,6 +586,51 @@ mod tests {
         b.merge(a);
         assert_eq!(ab.len(), want.len() as u64 + 2);
         assert_eq!(b.len(), want.len() as u64 + 2);
+    }
+
+    #[test]
+    fn classes_past_the_numbered_ones_stay_exact() {
+        let letters = |mut i: u32| {
+            let mut s = String::new();
+            loop {
+                s.push((b'a' + (i % 26) as u8) as char);
+                i /= 26;
+                if i == 0 {
+                    return s;
+                }
+            }
+        };
+        // 70K prefixes: more classes than are numbered per group.
+        let values: Vec<String> = (0..70_000u32).map(|i| format!("{}{}", letters(i), i % 3)).collect();
+        let (mut a, mut b) = (DistinctSet::default(), DistinctSet::default());
+        for v in &values {
+            a.insert(key_of_field(v.as_bytes()));
+            a.insert(key_of_field(v.as_bytes()));
+        }
+        // b meets the classes in the opposite order, so its numbers differ from a's.
+        for v in values.iter().rev().step_by(2) {
+            b.insert(key_of_field(v.as_bytes()));
+        }
+        assert_eq!(a.len(), 70_000);
+        assert_eq!(b.len(), 35_000);
+        let mut ab = a.clone();
+        ab.merge(b.clone());
+        b.merge(a);
+        assert_eq!((ab.len(), b.len()), (70_000, 70_000));
+    }
+
+    #[test]
+    fn sparse_ids_cost_about_what_hashes_did() {
+        let mut s = DistinctSet::default();
+        let mut seed: u64 = 7;
+        for _ in 0..100_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s.insert(key_of_field(
+                format!("u{}", 100_000_000_000 + (seed >> 24) % 900_000_000_000).as_bytes(),
+            ));
+        }
+        // A hash set of 100K u64 takes 9 bytes per bucket, 131K or 229K buckets.
+        assert!(s.heap_bytes() < 2_200_000, "{}", s.heap_bytes());
     }
 
     /// A value from a small alphabet of shapes, so that collisions and shared chunks happen.
