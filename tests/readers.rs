@@ -586,6 +586,69 @@ mod never_panics {
     }
 }
 
+mod same_values_as_the_csv_crate {
+    use super::*;
+    use kpi_rules::engine::distinct::key_of_field;
+    use proptest::prelude::*;
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z ]{0,19}",
+            "[0-9]{1,9}",
+            "[0-9]{1,5}\\.[0-9]{1,3}",
+            "p[0-9]{0,16}",
+            Just(String::new()),
+            // Quoted: the record goes through csv-core instead of the quote-free fast path.
+            "[a-z]{0,3}".prop_map(|s| format!("\"{s}, \"\"{s}\"\"\"")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Fields of every length put delimiters at every offset of the 8-byte words the
+        /// fast path splits; numbers, text and distinct keys agree with the csv crate.
+        #[test]
+        fn fields_agree(rows in proptest::collection::vec((field(), "[0-9]{1,7}", field(), field()), 0..60)) {
+            let mut text = String::from("date,a,b,c,d\n");
+            for (a, b, c, d) in &rows {
+                text.push_str(&format!("2026-01-0{},{a},{b},{c},{d}\n", 1 + a.len() % 9));
+            }
+            let f = TempFile::new("same.csv", text.as_bytes());
+            let r = req(&f.0, &[("a", ColType::Text), ("b", ColType::Number), ("c", ColType::Key), ("d", ColType::Text)]);
+            let mut got: Vec<(i32, Option<String>, f64, u128, Option<String>)> = Vec::new();
+            LocalFiles
+                .scan(&r, &mut |b: &Batch, dicts: &[Dictionary]| {
+                    let text = |c: usize, i: usize| match &b.columns[c] {
+                        ColumnData::Text(v) if v[i] != NULL_ID => dicts[c].get(v[i]).map(str::to_string),
+                        _ => None,
+                    };
+                    for i in 0..b.len {
+                        let (ColumnData::Number(n), ColumnData::Key(k)) = (&b.columns[1], &b.columns[2]) else {
+                            panic!("column types")
+                        };
+                        got.push((b.time[i], text(0, i), n[i], k[i], text(3, i)));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+            let mut want = Vec::new();
+            for rec in rdr.records() {
+                let rec = rec.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+                want.push((
+                    day(&rec[0]),
+                    opt(&rec[1]),
+                    rec[2].parse::<f64>().map_err(|e| TestCaseError::fail(e.to_string()))?,
+                    key_of_field(rec[3].as_bytes()),
+                    opt(&rec[4]),
+                ));
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
+}
+
 /// Throughput on 1M generated rows × 14 columns; run with
 /// `cargo test --release --test readers -- --ignored --nocapture throughput`.
 #[test]
