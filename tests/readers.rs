@@ -591,6 +591,9 @@ mod same_values_as_the_csv_crate {
     use kpi_rules::engine::distinct::key_of_field;
     use proptest::prelude::*;
 
+    /// A row as compared: day, a, b, c's distinct key, d.
+    type Seen = (i32, Option<String>, f64, u128, Option<String>);
+
     fn field() -> impl Strategy<Value = String> {
         prop_oneof![
             "[a-z ]{0,19}",
@@ -615,7 +618,7 @@ mod same_values_as_the_csv_crate {
             }
             let f = TempFile::new("same.csv", text.as_bytes());
             let r = req(&f.0, &[("a", ColType::Text), ("b", ColType::Number), ("c", ColType::Key), ("d", ColType::Text)]);
-            let mut got: Vec<(i32, Option<String>, f64, u128, Option<String>)> = Vec::new();
+            let mut got: Vec<Seen> = Vec::new();
             LocalFiles
                 .scan(&r, &mut |b: &Batch, dicts: &[Dictionary]| {
                     let text = |c: usize, i: usize| match &b.columns[c] {
@@ -632,7 +635,7 @@ mod same_values_as_the_csv_crate {
                 })
                 .map_err(|e| TestCaseError::fail(e.message))?;
             let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-            let mut want = Vec::new();
+            let mut want: Vec<Seen> = Vec::new();
             for rec in rdr.records() {
                 let rec = rec.map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
