@@ -10,9 +10,11 @@ use kpi_rules::eval::needs;
 use kpi_rules::plan::{model_to_plan, AggRow};
 use std::fmt::Write;
 
-fn write_data(dir: &std::path::Path) -> std::path::PathBuf {
+/// Writes the data; returns how many distinct non-empty `ref` values it holds.
+fn write_data(dir: &std::path::Path) -> usize {
     // ~12 MB: over the size where the reader splits the file between threads.
-    let mut s = String::from("date,channel,note,post_id,likes,reach\n");
+    let mut s = String::from("date,channel,note,post_id,likes,reach,ref\n");
+    let mut refs = std::collections::HashSet::new();
     let channels = ["vk", "telegram", "x", "instagram"];
     let mut seed: u64 = 42;
     let mut next = || {
@@ -31,11 +33,29 @@ fn write_data(dir: &std::path::Path) -> std::path::PathBuf {
         };
         let likes = if i % 50 == 0 { String::new() } else { (next() % 500).to_string() };
         let reach = next() % 5000;
-        let _ = writeln!(s, "2026-{month:02}-{day:02},{ch},{note},p{:07},{likes},{reach}", i % 120_000);
+        // Ids of every shape count_distinct meets: leading zeros (`r01` is not `r1`), pure
+        // numbers, numbers past 2^50, text that is no id, and nulls.
+        let r = next();
+        let reference = match r % 7 {
+            0 => format!("r{}", r % 3000),
+            1 => format!("r{:05}", r % 3000),
+            2 => (r % 70_000).to_string(),
+            3 => format!("{}", (1u64 << 50) + u64::from(r % 1000)),
+            4 => format!("x-{}-y", r % 500),
+            5 => String::new(),
+            _ => format!("id{:08}", i % 100_000),
+        };
+        if !reference.is_empty() {
+            refs.insert(reference.clone());
+        }
+        let _ = writeln!(
+            s,
+            "2026-{month:02}-{day:02},{ch},{note},p{:07},{likes},{reach},{reference}",
+            i % 120_000
+        );
     }
-    let path = dir.join("posts.csv");
-    std::fs::write(&path, s).expect("write data");
-    path
+    std::fs::write(dir.join("posts.csv"), s).expect("write data");
+    refs.len()
 }
 
 const PACK: &str = r#"
@@ -57,6 +77,8 @@ kpis:
   first_last: {formula: last(reach) - first(reach), by: [channel], grain: month}
   median_reach: {formula: median(reach), by: [channel], grain: month}
   quoted: {formula: count(where note != "plain"), grain: month}
+  distinct_refs: {formula: count_distinct(ref), grain: year}
+  distinct_refs_by: {formula: count_distinct(ref), by: [channel], grain: quarter}
 "#;
 
 fn table(threads: usize, dir: &std::path::Path) -> Vec<Vec<Vec<AggRow>>> {
@@ -88,9 +110,17 @@ fn table(threads: usize, dir: &std::path::Path) -> Vec<Vec<Vec<AggRow>>> {
 fn parallel_and_single_threaded_scans_agree() {
     let dir = std::env::temp_dir().join(format!("kpi-parallel-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    write_data(&dir);
+    let refs = write_data(&dir);
     std::fs::write(dir.join("pack.yaml"), PACK).expect("write pack");
     let one = table(1, &dir);
+    // The year's count of distinct refs is exact: the one row whose values include it.
+    let years: Vec<&AggRow> = one
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|r| r.key.is_empty() && r.values.contains(&(refs as f64)))
+        .collect();
+    assert!(!years.is_empty(), "no group counts {refs} distinct refs");
     for threads in [2, 3, 5] {
         let many = table(threads, &dir);
         assert_eq!(one.len(), many.len());

@@ -83,8 +83,8 @@ fn collect(r: &ReadRequest) -> Result<(Vec<Row>, ScanStats), Diagnostic> {
                     ColumnData::Number(v) => V::N(v[i]),
                     ColumnData::Text(v) if v[i] == NULL_ID => V::Null,
                     ColumnData::Text(v) => t(d.get(v[i]).unwrap()),
-                    ColumnData::Hash(v) if v[i] == kpi_rules::engine::batch::NULL_HASH => V::Null,
-                    ColumnData::Hash(v) => V::N(v[i] as f64),
+                    ColumnData::Key(v) if v[i] == kpi_rules::engine::distinct::NULL_KEY => V::Null,
+                    ColumnData::Key(v) => V::N(v[i] as f64),
                 })
                 .collect();
             rows.push(Row { day: b.time[i], line: b.lines[i], values });
@@ -586,6 +586,72 @@ mod never_panics {
     }
 }
 
+mod same_values_as_the_csv_crate {
+    use super::*;
+    use kpi_rules::engine::distinct::key_of_field;
+    use proptest::prelude::*;
+
+    /// A row as compared: day, a, b, c's distinct key, d.
+    type Seen = (i32, Option<String>, f64, u128, Option<String>);
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z ]{0,19}",
+            "[0-9]{1,9}",
+            "[0-9]{1,5}\\.[0-9]{1,3}",
+            "p[0-9]{0,16}",
+            Just(String::new()),
+            // Quoted: the record goes through csv-core instead of the quote-free fast path.
+            "[a-z]{0,3}".prop_map(|s| format!("\"{s}, \"\"{s}\"\"\"")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Fields of every length put delimiters at every offset of the 8-byte words the
+        /// fast path splits; numbers, text and distinct keys agree with the csv crate.
+        #[test]
+        fn fields_agree(rows in proptest::collection::vec((field(), "[0-9]{1,7}", field(), field()), 0..60)) {
+            let mut text = String::from("date,a,b,c,d\n");
+            for (a, b, c, d) in &rows {
+                text.push_str(&format!("2026-01-0{},{a},{b},{c},{d}\n", 1 + a.len() % 9));
+            }
+            let f = TempFile::new("same.csv", text.as_bytes());
+            let r = req(&f.0, &[("a", ColType::Text), ("b", ColType::Number), ("c", ColType::Key), ("d", ColType::Text)]);
+            let mut got: Vec<Seen> = Vec::new();
+            LocalFiles
+                .scan(&r, &mut |b: &Batch, dicts: &[Dictionary]| {
+                    let text = |c: usize, i: usize| match &b.columns[c] {
+                        ColumnData::Text(v) if v[i] != NULL_ID => dicts[c].get(v[i]).map(str::to_string),
+                        _ => None,
+                    };
+                    for i in 0..b.len {
+                        let (ColumnData::Number(n), ColumnData::Key(k)) = (&b.columns[1], &b.columns[2]) else {
+                            panic!("column types")
+                        };
+                        got.push((b.time[i], text(0, i), n[i], k[i], text(3, i)));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| TestCaseError::fail(e.message))?;
+            let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+            let mut want: Vec<Seen> = Vec::new();
+            for rec in rdr.records() {
+                let rec = rec.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+                want.push((
+                    day(&rec[0]),
+                    opt(&rec[1]),
+                    rec[2].parse::<f64>().map_err(|e| TestCaseError::fail(e.to_string()))?,
+                    key_of_field(rec[3].as_bytes()),
+                    opt(&rec[4]),
+                ));
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
+}
+
 /// Throughput on 1M generated rows × 14 columns; run with
 /// `cargo test --release --test readers -- --ignored --nocapture throughput`.
 #[test]
@@ -654,33 +720,43 @@ fn throughput_1m_rows() {
 }
 
 #[test]
-fn hash_columns_hash_values_and_keep_nulls() {
-    use kpi_rules::engine::batch::{hash_bytes, ColType, ColumnData, NULL_HASH};
+fn key_columns_encode_ids_hash_other_text_and_keep_nulls() {
+    use kpi_rules::engine::batch::{ColType, ColumnData};
+    use kpi_rules::engine::distinct::{key_of_bytes, NULL_KEY};
     use kpi_rules::engine::readers::LocalFiles;
     use kpi_rules::engine::source::{BadRowPolicy, ColumnRequest, FileFormat, ReadRequest, Scan};
     let dir = std::env::temp_dir().join(format!("kpi-hash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("h.csv");
-    std::fs::write(&path, "date,id\n2026-01-01,p1\n2026-01-02,\n2026-01-03,p1\n").unwrap();
-    let req = ReadRequest {
-        dataset: "d".into(),
-        path: path.clone(),
-        format: FileFormat::Csv,
-        time_column: "date".into(),
-        columns: vec![ColumnRequest { name: "id".into(), ty: ColType::Hash }],
-        on_bad_row: BadRowPolicy::Fail,
-        timezone: None,
-    };
-    let mut seen = Vec::new();
-    LocalFiles
-        .scan(&req, &mut |b, _| {
-            if let ColumnData::Hash(h) = &b.columns[0] {
-                seen.extend_from_slice(h);
-            }
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, vec![hash_bytes(b"p1"), NULL_HASH, hash_bytes(b"p1")]);
-    assert_ne!(hash_bytes(b"p1"), hash_bytes(b"p2"));
+    for (name, text) in [
+        ("h.csv", "date,id\n2026-01-01,p1\n2026-01-02,\n2026-01-03,p1\n2026-01-04,p01\n2026-01-05,x-y\n"),
+        (
+            "h.ndjson",
+            "{\"date\":\"2026-01-01\",\"id\":\"p1\"}\n{\"date\":\"2026-01-02\",\"id\":null}\n{\"date\":\"2026-01-03\",\"id\":\"p1\"}\n{\"date\":\"2026-01-04\",\"id\":\"p01\"}\n{\"date\":\"2026-01-05\",\"id\":\"x-y\"}\n",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let req = ReadRequest {
+            dataset: "d".into(),
+            path: path.clone(),
+            format: FileFormat::from_path(&path).unwrap(),
+            time_column: "date".into(),
+            columns: vec![ColumnRequest { name: "id".into(), ty: ColType::Key }],
+            on_bad_row: BadRowPolicy::Fail,
+            timezone: None,
+        };
+        let mut seen = Vec::new();
+        LocalFiles
+            .scan(&req, &mut |b, _| {
+                if let ColumnData::Key(h) = &b.columns[0] {
+                    seen.extend_from_slice(h);
+                }
+                Ok(())
+            })
+            .unwrap();
+        let (p1, p01, xy) = (key_of_bytes(b"p1"), key_of_bytes(b"p01"), key_of_bytes(b"x-y"));
+        assert_eq!(seen, vec![p1, NULL_KEY, p1, p01, xy], "{name}");
+        assert_ne!(p1, p01);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

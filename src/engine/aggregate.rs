@@ -6,7 +6,8 @@
 //! integer key), and each aggregate runs one tight loop over the batch updating its
 //! per-slot state, held in flat vectors (struct of arrays).
 
-use super::batch::{hash_bytes, Batch, ColumnData, Dictionary, NULL_HASH, NULL_ID};
+use super::batch::{Batch, ColumnData, Dictionary, NULL_ID};
+use super::distinct::{key_of_bits, key_of_bytes, DistinctSet, Key, NULL_KEY};
 use super::source::{Scan, ScanStats};
 use crate::calendar::{Calendar, Grain};
 use crate::check::{AggFn, Const, RowExpr, ScalarFn};
@@ -76,8 +77,8 @@ enum Vals<'a> {
     Bool(Cow<'a, [u8]>),
     /// Text ids of column `col`'s dictionary.
     Text(Cow<'a, [u32]>, usize),
-    /// Hashes of text values.
-    Hash(Cow<'a, [u64]>),
+    /// Distinct-counting keys of text values ([`key_of_bytes`]).
+    Key(Cow<'a, [Key]>),
     /// A constant text.
     ConstText(String),
     /// All null.
@@ -110,30 +111,43 @@ impl Vals<'_> {
             Vals::Num(x) => x[r].is_nan(),
             Vals::Bool(b) => b[r] == NB,
             Vals::Text(ids, _) => ids[r] == NULL_ID,
-            Vals::Hash(h) => h[r] == NULL_HASH,
+            Vals::Key(k) => k[r] == NULL_KEY,
             Vals::ConstText(_) => false,
             Vals::Null => true,
         }
     }
 
-    /// A key identifying the value for distinct counting (None for null).
+    /// The value's key for distinct counting ([`NULL_KEY`] for null).
     #[inline]
-    fn distinct_key(&self, r: usize, dicts: &[Dictionary]) -> Option<u64> {
+    fn distinct_key(&self, r: usize, dicts: &[Dictionary]) -> Key {
         match self {
             Vals::Num(x) => {
                 let v = x[r];
-                (!v.is_nan()).then(|| if v == 0.0 { 0 } else { v.to_bits() })
+                if v.is_nan() {
+                    NULL_KEY
+                } else {
+                    key_of_bits(if v == 0.0 { 0 } else { v.to_bits() })
+                }
             }
-            Vals::Bool(b) => (b[r] != NB).then_some(b[r] as u64),
-            // By the text's hash, not its id: ids differ between reader threads.
+            Vals::Bool(b) => {
+                if b[r] == NB {
+                    NULL_KEY
+                } else {
+                    key_of_bits(b[r] as u64)
+                }
+            }
+            // By the text's key, not its id: ids differ between reader threads.
             Vals::Text(ids, c) => {
                 let id = ids[r];
-                (id != NULL_ID)
-                    .then(|| dicts.get(*c).and_then(|d| d.get(id)).map_or(0, |s| hash_bytes(s.as_bytes())))
+                if id == NULL_ID {
+                    NULL_KEY
+                } else {
+                    dicts.get(*c).and_then(|d| d.get(id)).map_or(NULL_KEY, |s| key_of_bytes(s.as_bytes()))
+                }
             }
-            Vals::Hash(h) => (h[r] != NULL_HASH).then_some(h[r]),
-            Vals::ConstText(s) => Some(hash_bytes(s.as_bytes())),
-            Vals::Null => None,
+            Vals::Key(k) => k[r],
+            Vals::ConstText(s) => key_of_bytes(s.as_bytes()),
+            Vals::Null => NULL_KEY,
         }
     }
 }
@@ -145,7 +159,7 @@ enum AggAcc {
     Min(Vec<f64>),
     Max(Vec<f64>),
     Count(Vec<u64>),
-    Distinct(Vec<FastSet<u64>>),
+    Distinct(Vec<DistinctSet>),
     First { t: Vec<i32>, v: Vec<f64> },
     Last { t: Vec<i32>, v: Vec<f64> },
     Values(Vec<Vec<f64>>),
@@ -179,7 +193,7 @@ impl AggAcc {
             }
             AggAcc::Min(v) | AggAcc::Max(v) => v.push(f64::NAN),
             AggAcc::Count(c) => c.push(0),
-            AggAcc::Distinct(d) => d.push(FastSet::default()),
+            AggAcc::Distinct(d) => d.push(DistinctSet::default()),
             AggAcc::First { t, v } => {
                 t.push(i32::MAX);
                 v.push(f64::NAN);
@@ -212,12 +226,7 @@ impl AggAcc {
             (AggAcc::Count(c), AggAcc::Count(c2)) => c[i] += c2[j],
             (AggAcc::Distinct(d), AggAcc::Distinct(d2)) => {
                 let theirs = std::mem::take(&mut d2[j]);
-                if d[i].len() < theirs.len() {
-                    let mine = std::mem::replace(&mut d[i], theirs);
-                    d[i].extend(mine);
-                } else {
-                    d[i].extend(theirs);
-                }
+                d[i].merge(theirs);
             }
             // Ties keep the earlier part's value for `first`, the later part's for `last`.
             (AggAcc::First { t, v }, AggAcc::First { t: t2, v: v2 }) if t2[j] < t[i] => {
@@ -300,17 +309,23 @@ impl AggAcc {
                     }
                 }
             },
-            AggAcc::Distinct(d) => {
-                if let Some(a) = arg {
+            AggAcc::Distinct(d) => match arg {
+                Some(Vals::Key(k)) => {
                     for r in 0..n {
                         if keep(r) {
-                            if let Some(k) = a.distinct_key(r, dicts) {
-                                d[slots[r] as usize].insert(k);
-                            }
+                            d[slots[r] as usize].insert(k[r]);
                         }
                     }
                 }
-            }
+                Some(a) => {
+                    for r in 0..n {
+                        if keep(r) {
+                            d[slots[r] as usize].insert(a.distinct_key(r, dicts));
+                        }
+                    }
+                }
+                None => {}
+            },
             _ => {
                 let Some(a) = arg else { return };
                 let x = a.to_num(n);
@@ -483,7 +498,7 @@ impl QueryAcc {
             ColumnData::Text(ids) => ids[r],
             // Dimensions are always read as text (see `plan`); keep other kinds total.
             ColumnData::Number(v) => v[r].to_bits() as u32,
-            ColumnData::Hash(h) => h[r] as u32,
+            ColumnData::Key(k) => k[r] as u32,
         }
     }
 
@@ -796,7 +811,7 @@ fn eval_rows<'a>(e: &RowExpr, batch: &'a Batch, dicts: &[Dictionary]) -> Vals<'a
         RowExpr::Column(i, _) => match &batch.columns[*i] {
             ColumnData::Number(v) => Vals::Num(Cow::Borrowed(v)),
             ColumnData::Text(ids) => Vals::Text(Cow::Borrowed(ids), *i),
-            ColumnData::Hash(h) => Vals::Hash(Cow::Borrowed(h)),
+            ColumnData::Key(k) => Vals::Key(Cow::Borrowed(k)),
         },
         RowExpr::Time => Vals::Num(Cow::Owned(batch.time.iter().map(|&d| d as f64).collect())),
         RowExpr::Const(c) => const_vals(c, n),
@@ -872,13 +887,12 @@ fn call_rows<'a>(f: ScalarFn, vals: Vec<Vals<'a>>, n: usize, dicts: &[Dictionary
                     Vals::Bool(Cow::Owned((0..n).map(|r| if c[r] == 1 { x[r] } else { y[r] }).collect()))
                 }
                 (Vals::Text(..) | Vals::ConstText(_), _) | (_, Vals::Text(..) | Vals::ConstText(_)) => {
-                    // A text result is only compared or counted: intern it by hash.
-                    Vals::Hash(Cow::Owned(
+                    // A text result is only compared or counted: keep its distinct key.
+                    Vals::Key(Cow::Owned(
                         (0..n)
                             .map(|r| {
                                 let v = if c[r] == 1 { &a } else { &b };
-                                text_of(v, r, dicts)
-                                    .map_or(NULL_HASH, |s| super::batch::hash_bytes(s.as_bytes()))
+                                text_of(v, r, dicts).map_or(NULL_KEY, |s| key_of_bytes(s.as_bytes()))
                             })
                             .collect(),
                     ))
@@ -891,12 +905,12 @@ fn call_rows<'a>(f: ScalarFn, vals: Vec<Vals<'a>>, n: usize, dicts: &[Dictionary
         }
         ScalarFn::Coalesce => {
             if vals.iter().any(|v| matches!(v, Vals::Text(..) | Vals::ConstText(_))) {
-                return Vals::Hash(Cow::Owned(
+                return Vals::Key(Cow::Owned(
                     (0..n)
                         .map(|r| {
                             vals.iter()
                                 .find_map(|v| text_of(v, r, dicts))
-                                .map_or(NULL_HASH, |s| super::batch::hash_bytes(s.as_bytes()))
+                                .map_or(NULL_KEY, |s| key_of_bytes(s.as_bytes()))
                         })
                         .collect(),
                 ));

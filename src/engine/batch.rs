@@ -20,19 +20,16 @@ pub enum ColType {
     Number,
     /// Interned text; empty = null.
     Text,
-    /// Text kept only as a 64-bit hash of its bytes ([`hash_bytes`]): for columns that are
-    /// only counted distinct (post ids), so a million distinct values cost 8 bytes each
-    /// instead of an interned string.
-    Hash,
+    /// Text kept only as its distinct-counting key ([`super::distinct::key_of_bytes`]): for
+    /// columns that are only counted distinct (post ids), so a value is never interned.
+    Key,
 }
 
-/// The hash of a null value in a [`ColType::Hash`] column.
-pub const NULL_HASH: u64 = u64::MAX;
-
-/// A 64-bit hash of a value's bytes for distinct counting (never [`NULL_HASH`]).
+/// A 64-bit hash of a value's bytes (never `u64::MAX`).
 ///
-/// Two different values collide with probability about 2^-64 per pair: for 10 million
-/// distinct values the chance that a count is off by one is about 3 in a million.
+/// For distinct counting of text that is not an id (see [`super::distinct`]), two
+/// different values collide with probability about 2^-64 per pair: for 10 million such
+/// values the chance that a count is off by one is about 3 in a million.
 #[inline]
 pub fn hash_bytes(b: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -54,7 +51,7 @@ pub fn hash_bytes(b: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
-    if h == NULL_HASH {
+    if h == u64::MAX {
         h - 1
     } else {
         h
@@ -68,8 +65,8 @@ pub enum ColumnData {
     Number(Vec<f64>),
     /// Dictionary ids; [`NULL_ID`] = null.
     Text(Vec<u32>),
-    /// Hashes of the values; [`NULL_HASH`] = null.
-    Hash(Vec<u64>),
+    /// Distinct-counting keys of the values; [`super::distinct::NULL_KEY`] = null.
+    Key(Vec<u128>),
 }
 
 impl ColumnData {
@@ -78,7 +75,16 @@ impl ColumnData {
         match ty {
             ColType::Number => ColumnData::Number(Vec::with_capacity(BATCH_ROWS)),
             ColType::Text => ColumnData::Text(Vec::with_capacity(BATCH_ROWS)),
-            ColType::Hash => ColumnData::Hash(Vec::with_capacity(BATCH_ROWS)),
+            ColType::Key => ColumnData::Key(Vec::with_capacity(BATCH_ROWS)),
+        }
+    }
+
+    /// Keeps the first `n` values.
+    pub fn truncate(&mut self, n: usize) {
+        match self {
+            ColumnData::Number(v) => v.truncate(n),
+            ColumnData::Text(v) => v.truncate(n),
+            ColumnData::Key(v) => v.truncate(n),
         }
     }
 
@@ -87,7 +93,7 @@ impl ColumnData {
         match self {
             ColumnData::Number(v) => v.clear(),
             ColumnData::Text(v) => v.clear(),
-            ColumnData::Hash(v) => v.clear(),
+            ColumnData::Key(v) => v.clear(),
         }
     }
 }
@@ -125,11 +131,58 @@ impl std::hash::Hasher for BytesHasher {
 pub struct Dictionary {
     values: Vec<String>,
     index: HashMap<Box<[u8]>, u32, std::hash::BuildHasherDefault<BytesHasher>>,
+    /// Values of at most 16 bytes by [`short_key`]: dimension values (channels, campaigns)
+    /// are short, and a fixed-size key needs no byte-string hash or `memcmp` call.
+    short: super::aggregate::FastMap<(u128, u8), u32>,
+}
+
+/// A value of at most 16 bytes as two words and its length: the first and the last 8 (or
+/// 4) bytes, overlapping for shorter values, which with the length determine the value.
+#[inline]
+fn short_key(b: &[u8]) -> Option<(u128, u8)> {
+    let n = b.len();
+    let word = |s: &[u8]| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(s);
+        u64::from_le_bytes(w)
+    };
+    let half = |s: &[u8]| -> u64 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(s);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let (a, z) = match n {
+        0 => (0, 0),
+        1..=3 => (u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16, 0),
+        4..=7 => (half(&b[..4]), half(&b[n - 4..])),
+        8..=16 => (word(&b[..8]), word(&b[n - 8..])),
+        _ => return None,
+    };
+    Some((u128::from(a) | u128::from(z) << 64, n as u8))
 }
 
 impl Dictionary {
     /// The id of `bytes`, adding it if new. Allocates only for a value not seen before.
+    #[inline]
     pub fn intern(&mut self, bytes: &[u8]) -> u32 {
+        match short_key(bytes) {
+            Some(k) => match self.short.get(&k) {
+                Some(&id) => id,
+                None => {
+                    let id = self.add(bytes);
+                    self.short.insert(k, id);
+                    id
+                }
+            },
+            None => match self.index.get(bytes) {
+                Some(&id) => id,
+                None => self.add(bytes),
+            },
+        }
+    }
+
+    #[cold]
+    fn add(&mut self, bytes: &[u8]) -> u32 {
         if let Some(&id) = self.index.get(bytes) {
             return id;
         }
@@ -157,5 +210,27 @@ impl Dictionary {
     /// Whether no value appeared.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn interning_gives_one_id_per_value(values in proptest::collection::vec("[ab\u{e9}]{0,20}", 0..200)) {
+            let mut d = Dictionary::default();
+            let mut want: HashMap<&str, u32> = HashMap::new();
+            for v in &values {
+                let id = d.intern(v.as_bytes());
+                let next = want.len() as u32;
+                prop_assert_eq!(id, *want.entry(v.as_str()).or_insert(next));
+                prop_assert_eq!(d.get(id), Some(v.as_str()));
+                prop_assert_eq!(d.lookup(v), Some(id));
+            }
+            prop_assert_eq!(d.len(), want.len());
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod distinct;
 pub mod progress;
 pub mod readers;
 pub mod source;

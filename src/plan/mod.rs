@@ -145,7 +145,7 @@ pub fn model_to_plan(
     // Columns: those the formulas read, then the dimensions the queries group by.
     for dp in &mut plan.datasets {
         let ds = &model.datasets[dp.dataset];
-        // A text column that is only ever counted distinct is read as hashes, not interned.
+        // A text column that is only ever counted distinct is read as distinct keys, not interned.
         let mut used_otherwise = vec![false; ds.columns.len()];
         for a in &dp.aggs {
             match (&a.func, &a.arg) {
@@ -162,7 +162,7 @@ pub fn model_to_plan(
             .iter()
             .enumerate()
             .map(|(i, (n, t))| {
-                let ty = if *t == ColType::Text && !used_otherwise[i] { ColType::Hash } else { *t };
+                let ty = if *t == ColType::Text && !used_otherwise[i] { ColType::Key } else { *t };
                 ColumnRequest { name: n.clone(), ty }
             })
             .collect();

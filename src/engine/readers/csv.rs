@@ -7,7 +7,8 @@ use super::{
     Sink, MAX_RECORD_BYTES, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{hash_bytes, ColType, ColumnData, NULL_HASH, NULL_ID};
+use crate::engine::batch::{ColType, ColumnData, NULL_ID};
+use crate::engine::distinct::key_of_field;
 use crate::engine::source::{ReadRequest, ScanStats, Sniff};
 use std::io::Read;
 use std::path::Path;
@@ -56,6 +57,49 @@ impl std::ops::Index<usize> for Record {
     fn index(&self, i: usize) -> &[u8] {
         self.get(i)
     }
+}
+
+/// Notes in `ends` where each delimiter of `line` is; returns how many (growing `ends`).
+///
+/// Eight bytes at a time (SWAR): fields are short, so one vectorised search per field
+/// costs more than it saves, and a byte loop is twice the instructions.
+#[inline]
+fn split_at(line: &[u8], delim: u8, ends: &mut Vec<usize>) -> usize {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let splat = u64::from(delim) * 0x0101_0101_0101_0101;
+    let mut n = 0;
+    let mut words = line.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let x = u64::from_le_bytes(word) ^ splat;
+        // High bit of each byte set exactly where the byte equals `delim` (no carries
+        // between bytes, unlike the shorter has-zero-byte trick).
+        let mut m = !(((x & LO7) + LO7) | x | LO7);
+        if m != 0 {
+            if n + 8 > ends.len() {
+                ends.resize((ends.len() * 2).max(n + 8), 0);
+            }
+            while m != 0 {
+                ends[n] = at + (m.trailing_zeros() / 8) as usize;
+                n += 1;
+                m &= m - 1;
+            }
+        }
+        at += 8;
+    }
+    for &b in words.remainder() {
+        if b == delim {
+            if n == ends.len() {
+                ends.resize(ends.len() * 2 + 1, 0);
+            }
+            ends[n] = at;
+            n += 1;
+        }
+        at += 1;
+    }
+    n
 }
 
 /// An open file positioned after its header.
@@ -180,20 +224,9 @@ impl Source {
             if rec.bytes.len() < line.len() {
                 rec.bytes.resize(line.len().next_power_of_two(), 0);
             }
-            // Keep the line whole and note where each field ends; fields are short, so a
-            // plain byte loop beats a vectorised search per field.
+            // Keep the line whole and note where each field ends.
             rec.bytes[..line.len()].copy_from_slice(line);
-            let delim = self.delimiter;
-            let mut nends = 0;
-            for (i, &b) in line.iter().enumerate() {
-                if b == delim {
-                    if nends == rec.ends.len() {
-                        rec.ends.resize(rec.ends.len() * 2, 0);
-                    }
-                    rec.ends[nends] = i;
-                    nends += 1;
-                }
-            }
+            let nends = split_at(line, self.delimiter, &mut rec.ends);
             if nends == rec.ends.len() {
                 rec.ends.resize(rec.ends.len() * 2, 0);
             }
@@ -490,7 +523,12 @@ fn records(
     let (time_field, fields) = (lay.time_field, &lay.fields);
     let width = lay.header.len();
 
-    let mut numbers = vec![0.0f64; req.columns.len()];
+    let text_cols: Vec<(usize, usize)> = (req.columns.iter().zip(fields).enumerate())
+        .filter(|(_, (c, _))| c.ty == ColType::Text)
+        .map(|(i, (_, &f))| (i, f))
+        .collect();
+    // The last ISO date read and its day: rows often come sorted by date.
+    let mut last_date: Option<([u8; 10], i32)> = None;
     while src.next(path, rec)? {
         let line = rec.line;
         // First check the whole record, so a bad row leaves no trace in the batch or the
@@ -499,12 +537,33 @@ fn records(
             if rec.len() != width {
                 return Err(Fault::Ragged(rec.len()));
             }
-            let day = times.parse(&rec[time_field]).map_err(|_| Fault::Time(time_field))?;
-            for (i, (c, &f)) in req.columns.iter().zip(fields).enumerate() {
-                match c.ty {
-                    ColType::Number => numbers[i] = parse_number(&rec[f]).ok_or(Fault::Number(f))?,
-                    ColType::Text | ColType::Hash => {
-                        std::str::from_utf8(&rec[f]).map_err(|_| Fault::Utf8(f))?;
+            let tf = &rec[time_field];
+            let day = match (<[u8; 10]>::try_from(tf), last_date) {
+                (Ok(b), Some((seen, day))) if b == seen => day,
+                (b, _) => {
+                    let day = times.parse(tf).map_err(|_| Fault::Time(time_field))?;
+                    if let Ok(b) = b {
+                        last_date = Some((b, day));
+                    }
+                    day
+                }
+            };
+            // Numbers and keys go straight into the batch (taken back if the row is bad);
+            // text is interned only once the whole row is good.
+            for (col, &f) in out.batch.columns.iter_mut().zip(fields) {
+                let b = &rec[f];
+                match col {
+                    ColumnData::Number(v) => v.push(parse_number(b).ok_or(Fault::Number(f))?),
+                    ColumnData::Key(v) => {
+                        if !b.is_ascii() {
+                            std::str::from_utf8(b).map_err(|_| Fault::Utf8(f))?;
+                        }
+                        v.push(key_of_field(b));
+                    }
+                    ColumnData::Text(_) => {
+                        if !b.is_ascii() {
+                            std::str::from_utf8(b).map_err(|_| Fault::Utf8(f))?;
+                        }
                     }
                 }
             }
@@ -513,6 +572,8 @@ fn records(
         let day = match checked {
             Ok(day) => day,
             Err(fault) => {
+                let kept = out.batch.len;
+                out.batch.columns.iter_mut().for_each(|c| c.truncate(kept));
                 let diag = match fault {
                     Fault::Ragged(n) => Diagnostic::error(
                         Code::RaggedRow,
@@ -533,17 +594,12 @@ fn records(
                 continue;
             }
         };
-        for (i, (col, &f)) in out.batch.columns.iter_mut().zip(fields).enumerate() {
-            match col {
-                ColumnData::Number(v) => v.push(numbers[i]),
-                ColumnData::Text(v) => {
-                    let bytes = &rec[f];
-                    v.push(if bytes.is_empty() { NULL_ID } else { out.dicts[i].intern(bytes) });
-                }
-                ColumnData::Hash(v) => {
-                    let bytes = &rec[f];
-                    v.push(if bytes.is_empty() { NULL_HASH } else { hash_bytes(bytes) });
-                }
+        for &(i, f) in &text_cols {
+            if let (Some(ColumnData::Text(v)), Some(dict)) =
+                (out.batch.columns.get_mut(i), out.dicts.get_mut(i))
+            {
+                let bytes = &rec[f];
+                v.push(if bytes.is_empty() { NULL_ID } else { dict.intern(bytes) });
             }
         }
         out.end_row(day, line)?;

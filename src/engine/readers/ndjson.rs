@@ -10,7 +10,8 @@ use super::{
     Sink, MAX_RECORD_BYTES, SKIP_HINT, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{hash_bytes, ColType, ColumnData, NULL_HASH, NULL_ID};
+use crate::engine::batch::{ColType, ColumnData, NULL_ID};
+use crate::engine::distinct::{key_of_field, NULL_KEY};
 use crate::engine::source::{ReadRequest, ScanStats, Sniff};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt::Write as _;
@@ -341,7 +342,7 @@ pub(super) fn scan(
                 let cell = &row.cells[cell];
                 match (c.ty, cell.kind) {
                     (_, Kind::Object | Kind::Array) => return Err(Fault::Nested(i)),
-                    (ColType::Text | ColType::Hash, _) => {}
+                    (ColType::Text | ColType::Key, _) => {}
                     (ColType::Number, Kind::Missing | Kind::Null) => numbers[i] = f64::NAN,
                     (ColType::Number, Kind::U64(v)) => numbers[i] = v as f64,
                     (ColType::Number, Kind::I64(v)) => numbers[i] = v as f64,
@@ -402,9 +403,9 @@ pub(super) fn scan(
                     Some(t) if !t.is_empty() => out.dicts[i].intern(t.as_bytes()),
                     _ => NULL_ID,
                 }),
-                ColumnData::Hash(v) => v.push(match row.cells[cell].text(&mut scratch) {
-                    Some(t) if !t.is_empty() => hash_bytes(t.as_bytes()),
-                    _ => NULL_HASH,
+                ColumnData::Key(v) => v.push(match row.cells[cell].text(&mut scratch) {
+                    Some(t) => key_of_field(t.as_bytes()),
+                    None => NULL_KEY,
                 }),
             }
         }

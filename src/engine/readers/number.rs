@@ -12,7 +12,113 @@ const POW10: [f64; 23] = [
 /// Accepts what Rust's `f64::from_str` accepts for decimal notation (`-3.5`, `+2`, `1e6`,
 /// `.5`, `5.`) and gives the same value; rejects `inf`, `NaN`, and values that overflow
 /// to infinity, so a null never comes from the text of a value.
+#[inline(always)]
 pub fn parse_number(field: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_plain(field) {
+        return Some(v);
+    }
+    parse_general(field)
+}
+
+/// `digits[.digits]`, untrimmed and unsigned, as exporters write most numbers: the common
+/// case of [`parse_simple_decimal`] in one tight loop (same value: `m / 10^k`).
+///
+/// A byte loop, not SWAR: most fields are 1 to 5 bytes, and callgrind counted 80
+/// instructions per field for an eight-bytes-at-once parse against 52 for this loop.
+#[inline(always)]
+fn parse_plain(s: &[u8]) -> Option<f64> {
+    // At most 19 digits: `m` cannot overflow a u64.
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let d = s[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m * 10 + u64::from(d);
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let mut frac = 0;
+    if i < s.len() {
+        if s[i] != b'.' {
+            return None;
+        }
+        for &c in &s[i + 1..] {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            m = m * 10 + u64::from(d);
+            frac += 1;
+        }
+    }
+    if m > (1u64 << 53) {
+        return None;
+    }
+    Some(m as f64 / POW10[frac])
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// 1 to 8 bytes as one little-endian word, left-padded with `'0'`s to eight bytes (so the
+/// first byte is the most significant digit), by overlapping fixed-size reads.
+#[inline(always)]
+fn padded_word(s: &[u8]) -> Option<u64> {
+    let n = s.len();
+    let half = |b: &[u8]| -> u64 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(b);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let w = match n {
+        1..=3 => {
+            u64::from(s[0]) | u64::from(s[n / 2]) << (8 * (n / 2)) | u64::from(s[n - 1]) << (8 * (n - 1))
+        }
+        4..=8 => half(&s[..4]) | half(&s[n - 4..]) << (8 * (n - 4)),
+        _ => return None,
+    };
+    Some((w << (8 * (8 - n))) | ZEROS.checked_shr(8 * n as u32).unwrap_or(0))
+}
+
+/// The high bit of each byte of `x` that is not zero.
+#[inline(always)]
+fn nonzero_bytes(x: u64) -> u64 {
+    (((x & LO7) + LO7) | x) & !LO7
+}
+
+/// Eight ASCII digits in a word (SWAR), most significant first.
+#[inline(always)]
+fn combine(w: u64) -> u64 {
+    let d = w - ZEROS;
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
+    (d.wrapping_mul(10000) + (d >> 32)) & 0xffff_ffff
+}
+
+/// 1 to 8 ASCII digits as an integer; `None` for anything else.
+#[inline(always)]
+pub(crate) fn eight_digits(s: &[u8]) -> Option<u64> {
+    let w = padded_word(s)?;
+    (not_digits(w) == 0).then(|| combine(w))
+}
+
+/// The high bit of each byte of `w` that is not an ASCII digit (a digit's high nibble is 3
+/// before and after adding 6; a carry out of a byte >= 0xfa only flags more bytes).
+#[inline(always)]
+fn not_digits(w: u64) -> u64 {
+    nonzero_bytes(((w & HIGH) ^ ZEROS) | ((w.wrapping_add(0x0606_0606_0606_0606) & HIGH) ^ ZEROS))
+}
+
+#[cold]
+fn parse_general(field: &[u8]) -> Option<f64> {
     let s = field.trim_ascii();
     if s.is_empty() {
         return Some(f64::NAN);
@@ -107,7 +213,25 @@ mod tests {
         assert_eq!(parse_number(b"\xff1"), None);
     }
 
+    #[test]
+    fn eight_digits_at_once() {
+        for s in
+            ["0", "7", "12", "123", "1234", "12345", "123456", "1234567", "12345678", "00000001", "99999999"]
+        {
+            assert_eq!(eight_digits(s.as_bytes()), s.parse().ok(), "{s}");
+        }
+        for s in ["", "1a", "/", ":", "12 4", "1234567:", "123456789", "-1", "1.5", "\u{0}1"] {
+            assert_eq!(eight_digits(s.as_bytes()), None, "{s}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn eight_digits_agrees_with_std(s in "[0-9/:a ]{0,9}") {
+            let want = (s.len() <= 8 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+            prop_assert_eq!(eight_digits(s.as_bytes()), want);
+        }
+
         #[test]
         fn agrees_with_std_on_decimals(int in "[+-]?[0-9]{0,20}", frac in proptest::option::of("[0-9]{0,25}"), exp in proptest::option::of(-30i32..30)) {
             let mut s = int.clone();
