@@ -324,6 +324,28 @@ fn a_team_imports_the_company_pack_through_git() {
     assert_eq!(locked.status.code(), Some(2));
     assert!(stderr(&locked).contains("`core` is at 2.0.0 but locked at 1.2.3"), "{}", stderr(&locked));
 
+    // A branch is read from the cache as first fetched (runs stay repeatable) until
+    // `kpi lock --update` fetches it again and locks the commit it is at now.
+    std::fs::write(team.join("pack.yaml"), pack("main").replace("^1.2", ">=1.2, <4")).expect("write");
+    assert_eq!(run(&["lock", "team-b"]).status.code(), Some(0));
+    let commit_of = || -> String {
+        let l: Value = serde_json::from_str(&std::fs::read_to_string(team.join("kpi.lock")).expect("lock"))
+            .expect("json");
+        l["imports"][0]["source"]["commit"].as_str().unwrap_or("").to_string()
+    };
+    let before = commit_of();
+    let v3 = std::fs::read_to_string(&core).expect("read").replace("version: 2.0.0", "version: 3.0.0");
+    std::fs::write(&core, v3).expect("write");
+    git(&work, &["commit", "--quiet", "-am", "company core 3.0.0"]);
+    git(&work, &["push", "--quiet", &url, "HEAD:refs/heads/main"]);
+    let deps = String::from_utf8_lossy(&run(&["deps", "team-b"]).stdout).into_owned();
+    assert!(deps.contains("company-core 2.0.0"), "still the cached commit: {deps}");
+    assert_eq!(run(&["check", "team-b", "--locked"]).status.code(), Some(0));
+    assert_eq!(run(&["lock", "team-b", "--update"]).status.code(), Some(0));
+    assert_ne!(commit_of(), before);
+    let deps = String::from_utf8_lossy(&run(&["deps", "team-b"]).stdout).into_owned();
+    assert!(deps.contains("company-core 3.0.0"), "{deps}");
+
     // An unknown revision is a clear error.
     std::fs::write(team.join("pack.yaml"), pack("v9.9.9")).expect("write");
     let missing = run(&["check", "team-b"]);

@@ -11,11 +11,18 @@ pub struct LockArgs {
     /// The pack: a .yaml file or a folder with pack.yaml.
     #[arg(default_value = ".")]
     pub pack: PathBuf,
+    /// Fetch git imports at a branch or tag again (they are otherwise read from the cache as
+    /// first fetched), then lock the commits they are at now.
+    #[arg(long)]
+    pub update: bool,
 }
 
 /// Runs `kpi lock`.
 pub fn run(a: LockArgs) -> i32 {
     let sources = Sources::new();
+    if a.update {
+        crate::spec::refresh_git_imports();
+    }
     let pack = match yaml_to_spec(&a.pack, &sources) {
         Ok(p) => p,
         Err(d) => {

@@ -671,10 +671,24 @@ fn git(args: &[&str], dir: Option<&Path>) -> Result<String, String> {
     }
 }
 
-/// Fetches `url` at `rev` into the cache (once per URL and revision); returns the folder
-/// and the commit.
+/// Whether git imports at a branch or tag are fetched again instead of read from the cache
+/// (`kpi lock --update`); a revision that is a full commit hash never moves.
+static REFRESH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process fetch git imports at branches and tags again (`kpi lock --update`).
+pub fn refresh_git_imports() {
+    REFRESH.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn is_commit_hash(rev: &str) -> bool {
+    rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Fetches `url` at `rev` into the cache (once per URL and revision, unless refreshing);
+/// returns the folder and the commit.
 fn fetch_git(url: &Item<String>, rev: Option<&Item<String>>) -> Result<(PathBuf, String), Box<Diagnostic>> {
     let rev_text = rev.map(|r| r.value.trim().to_string()).unwrap_or_default();
+    let refresh = REFRESH.load(std::sync::atomic::Ordering::Relaxed) && !is_commit_hash(&rev_text);
     let fail = |msg: String, help: &str| {
         Box::new(
             Diagnostic::error(Code::ImportUnavailable, msg)
@@ -695,7 +709,9 @@ fn fetch_git(url: &Item<String>, rev: Option<&Item<String>>) -> Result<(PathBuf,
     let dest = base.join(&key);
     let marker = ".kpi-fetched";
     if let Ok(commit) = std::fs::read_to_string(dest.join(marker)) {
-        return Ok((dest, commit.trim().to_string()));
+        if !refresh {
+            return Ok((dest, commit.trim().to_string()));
+        }
     }
     std::fs::create_dir_all(&base).map_err(|e| {
         fail(
@@ -716,6 +732,13 @@ fn fetch_git(url: &Item<String>, rev: Option<&Item<String>>) -> Result<(PathBuf,
     })();
     match result {
         Ok(commit) => {
+            if refresh && dest.exists() {
+                // Replace the cached copy: move it aside first, so a reader never sees half.
+                let old = base.join(format!(".{key}.old-{}", std::process::id()));
+                if std::fs::rename(&dest, &old).is_ok() {
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+            }
             if std::fs::rename(&tmp, &dest).is_err() {
                 // Another run fetched it meanwhile; use theirs.
                 let _ = std::fs::remove_dir_all(&tmp);

@@ -7,7 +7,7 @@ pub mod model;
 mod pack;
 pub mod schema;
 
-pub use imports::{cache_dir, describe_source, load_pack};
+pub use imports::{cache_dir, describe_source, load_pack, refresh_git_imports};
 pub(crate) use load::{loc_span, parse_yaml, read_text};
 pub use load::{valid_id, MAX_DEFINITIONS, MAX_YAML_BYTES};
 pub use pack::{
