@@ -30,8 +30,8 @@ use std::collections::{HashMap, HashSet};
 use std::error::Error;
 
 use evalexpr::{
-    build_operator_tree, Context, ContextWithMutableVariables, EvalexprError, EvalexprResult,
-    HashMapContext, Node, Value,
+    build_operator_tree, Context, ContextWithMutableVariables, EvalexprError, EvalexprResult, HashMapContext,
+    Node, Value,
 };
 
 /// How a column is converted to an `evalexpr` value.
@@ -94,10 +94,7 @@ const AGGREGATES: &[(&str, Kind, &str, &str)] = &[
 /// The 12 KPIs of bench/pack.yaml, as formulas over the aggregates above (evaluated once per
 /// group, with float values).
 const KPIS: &[(&str, &str)] = &[
-    (
-        "engagement_rate",
-        "(sum_likes + sum_comments + sum_shares + sum_saves) / sum_reach",
-    ),
+    ("engagement_rate", "(sum_likes + sum_comments + sum_shares + sum_saves) / sum_reach"),
     ("ctr", "sum_clicks / sum_impressions"),
     ("conversion_rate", "sum_conversions / sum_clicks"),
     ("roi", "(sum_revenue - sum_spend) / sum_spend"),
@@ -119,16 +116,11 @@ struct RowContext {
 
 impl Context for RowContext {
     fn get_value(&self, identifier: &str) -> Option<&Value> {
-        COLUMNS
-            .iter()
-            .position(|(name, _)| *name == identifier)
-            .map(|i| &self.values[i])
+        COLUMNS.iter().position(|(name, _)| *name == identifier).map(|i| &self.values[i])
     }
 
     fn call_function(&self, identifier: &str, _argument: &Value) -> EvalexprResult<Value> {
-        Err(EvalexprError::FunctionIdentifierNotFound(
-            identifier.to_string(),
-        ))
+        Err(EvalexprError::FunctionIdentifierNotFound(identifier.to_string()))
     }
 
     fn are_builtin_functions_disabled(&self) -> bool {
@@ -245,9 +237,7 @@ fn month_of(date: &str) -> Option<&str> {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: evalexpr_baseline POSTS.csv [AS_OF]")?;
+    let path = args.next().ok_or("usage: evalexpr_baseline POSTS.csv [AS_OF]")?;
     let as_of = args.next().unwrap_or_else(|| "2026-12-31".to_string());
 
     let as_of_filter = Expr::new(&format!("date <= \"{as_of}\""))?;
@@ -269,18 +259,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut reader = csv::Reader::from_path(&path)?;
     let headers = reader.headers()?.clone();
     let field_of = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| format!("{path}: no column `{name}`"))
+        headers.iter().position(|h| h == name).ok_or_else(|| format!("{path}: no column `{name}`"))
     };
     let (date_field, channel_field) = (field_of("date")?, field_of("channel")?);
     // (column, CSV field) of every column an expression reads
     let mut used: Vec<(usize, usize)> = Vec::new();
-    let exprs = aggregates
-        .iter()
-        .flat_map(|a| a.arg.iter().chain(a.filter.iter()))
-        .chain([&as_of_filter]);
+    let exprs = aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter())).chain([&as_of_filter]);
     for e in exprs {
         for &c in &e.columns {
             if !used.iter().any(|&(u, _)| u == c) {
@@ -289,9 +273,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
-    let mut row = RowContext {
-        values: vec![Value::Empty; COLUMNS.len()],
-    };
+    let mut row = RowContext { values: vec![Value::Empty; COLUMNS.len()] };
     // (channel, month) -> index into `groups`; looked up with a reused key, no allocation
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<(String, String, Vec<Acc>)> = Vec::new();
