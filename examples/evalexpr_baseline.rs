@@ -166,18 +166,23 @@ impl Expr {
 
     /// A filter holds when it is true; false and null drop the row.
     fn holds(&self, row: &RowContext) -> Result<bool, Box<dyn Error>> {
-        match self.eval(row)? {
-            Value::Boolean(b) => Ok(b),
-            Value::Empty => Ok(false),
-            v => Err(format!("filter `{}` gave {v}", self.node).into()),
-        }
+        truth(&self.eval(row)?)
     }
 }
 
+fn truth(v: &Value) -> Result<bool, Box<dyn Error>> {
+    match v {
+        Value::Boolean(b) => Ok(*b),
+        Value::Empty => Ok(false),
+        v => Err(format!("a filter gave {v}").into()),
+    }
+}
+
+/// An aggregate; its argument and filter are indices into the row-level expressions.
 struct Aggregate {
     kind: Kind,
-    arg: Option<Expr>,
-    filter: Option<Expr>,
+    arg: Option<usize>,
+    filter: Option<usize>,
 }
 
 /// One aggregate's state in one group.
@@ -241,16 +246,30 @@ fn main() -> Result<(), Box<dyn Error>> {
     let as_of = args.next().unwrap_or_else(|| "2026-12-31".to_string());
 
     let as_of_filter = Expr::new(&format!("date <= \"{as_of}\""))?;
-    let aggregates = AGGREGATES
-        .iter()
-        .map(|&(_, kind, arg, filter)| {
-            Ok(Aggregate {
-                kind,
-                arg: (!arg.is_empty()).then(|| Expr::new(arg)).transpose()?,
-                filter: (!filter.is_empty()).then(|| Expr::new(filter)).transpose()?,
-            })
+    // Every distinct row-level expression once (`likes` and `reach` serve two aggregates each),
+    // evaluated once per row.
+    let mut texts: Vec<&str> = Vec::new();
+    let mut intern = |text: &'static str| {
+        (!text.is_empty()).then(|| match texts.iter().position(|t| *t == text) {
+            Some(i) => i,
+            None => {
+                texts.push(text);
+                texts.len() - 1
+            }
         })
-        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
+    };
+    let aggregates: Vec<Aggregate> = AGGREGATES
+        .iter()
+        .map(|&(_, kind, arg, filter)| Aggregate { kind, arg: intern(arg), filter: intern(filter) })
+        .collect();
+    let exprs = texts.iter().map(|t| Expr::new(t)).collect::<Result<Vec<_>, _>>()?;
+    for a in aggregates.iter().filter(|a| a.kind == Kind::CountDistinct) {
+        let shared = aggregates.iter().filter(|b| b.arg == a.arg || b.filter == a.arg).count() > 1;
+        if shared {
+            return Err("the argument of count_distinct is moved out; it must not be shared".into());
+        }
+    }
+    let mut results = vec![Value::Empty; exprs.len()];
     let formulas = KPIS
         .iter()
         .map(|&(id, f)| Ok((id, build_operator_tree(f)?)))
@@ -264,8 +283,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (date_field, channel_field) = (field_of("date")?, field_of("channel")?);
     // (column, CSV field) of every column an expression reads
     let mut used: Vec<(usize, usize)> = Vec::new();
-    let exprs = aggregates.iter().flat_map(|a| a.arg.iter().chain(a.filter.iter())).chain([&as_of_filter]);
-    for e in exprs {
+    for e in exprs.iter().chain([&as_of_filter]) {
         for &c in &e.columns {
             if !used.iter().any(|&(u, _)| u == c) {
                 used.push((c, field_of(COLUMNS[c].0)?));
@@ -301,30 +319,36 @@ fn main() -> Result<(), Box<dyn Error>> {
                 groups.len() - 1
             }
         };
+        for (e, r) in exprs.iter().zip(results.iter_mut()) {
+            *r = e.eval(&row)?;
+        }
         let accs = &mut groups[g].2;
         for (agg, acc) in aggregates.iter().zip(accs.iter_mut()) {
-            if let Some(f) = &agg.filter {
-                if !f.holds(&row)? {
+            if let Some(f) = agg.filter {
+                if !truth(&results[f])? {
                     continue;
                 }
             }
-            match (agg.kind, &agg.arg) {
+            match (agg.kind, agg.arg) {
                 (Kind::Count, None) => acc.n += 1,
                 (Kind::Sum | Kind::Avg | Kind::Count, Some(arg)) => {
-                    if let Some(x) = number(&arg.eval(&row)?)? {
+                    if let Some(x) = number(&results[arg])? {
                         acc.sum += x;
                         acc.n += 1;
                     }
                 }
-                (Kind::CountDistinct, Some(arg)) => match arg.eval(&row)? {
-                    Value::Empty => {}
-                    Value::String(s) => {
-                        acc.distinct.insert(s);
+                // the string is moved into the set: no other aggregate reads it (checked above)
+                (Kind::CountDistinct, Some(arg)) => {
+                    match std::mem::replace(&mut results[arg], Value::Empty) {
+                        Value::Empty => {}
+                        Value::String(s) => {
+                            acc.distinct.insert(s);
+                        }
+                        v => {
+                            acc.distinct.insert(v.to_string());
+                        }
                     }
-                    v => {
-                        acc.distinct.insert(v.to_string());
-                    }
-                },
+                }
                 _ => return Err("an aggregate without its argument".into()),
             }
         }
