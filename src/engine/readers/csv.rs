@@ -240,6 +240,38 @@ impl Source {
         }
     }
 
+    /// The next record as a plain line in the buffer (no quotes, no bare `\r`), without
+    /// consuming it: its bytes are `buf[start..end]`; [`Source::consume`] takes it.
+    /// Skips blank lines as [`Source::next_plain`] does. `None` when the next record needs
+    /// [`Source::next`].
+    #[inline]
+    fn peek_plain(&mut self) -> Option<(usize, usize, usize)> {
+        loop {
+            let rest = &self.buf[self.pos..self.end];
+            let nl = memchr::memchr(b'\n', rest)?;
+            let mut len = nl;
+            if len > 0 && rest[len - 1] == b'\r' {
+                len -= 1;
+            }
+            if len == 0 {
+                self.pos += nl + 1;
+                self.line += 1;
+                continue;
+            }
+            if memchr::memchr2(b'"', b'\r', &rest[..len]).is_some() {
+                return None;
+            }
+            return Some((self.pos, self.pos + len, self.pos + nl + 1));
+        }
+    }
+
+    /// Consumes the line [`Source::peek_plain`] returned, which ends before `next`.
+    #[inline]
+    fn consume(&mut self, next: usize) {
+        self.pos = next;
+        self.line += 1;
+    }
+
     fn next_quoted(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
         use csv_core::ReadRecordResult as R;
         rec.gap = 0;
@@ -509,6 +541,151 @@ fn align(path: &Path, at: u64, len: u64, mut in_quote: bool) -> Result<(u64, u64
     Ok((len, lines))
 }
 
+/// What the fused reader does with one field of a record.
+#[derive(Clone, Copy)]
+enum Role {
+    Skip,
+    Time,
+    Number(usize),
+    Key(usize),
+    /// The index of the column among the text columns (its range in `texts`).
+    Text(usize),
+}
+
+/// The roles of fields `0..=` the last one read, when each field has at most one.
+fn roles(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Vec<Role>> {
+    // A delimiter that can be part of a plain number would be misread.
+    if delimiter.is_ascii_digit() || delimiter == b'.' || delimiter >= 0x80 {
+        return None;
+    }
+    let last = lay.fields.iter().copied().chain([lay.time_field]).max()?;
+    let mut roles = vec![Role::Skip; last + 1];
+    roles[lay.time_field] = Role::Time;
+    let mut texts = 0;
+    for (i, (c, &f)) in req.columns.iter().zip(&lay.fields).enumerate() {
+        if !matches!(roles[f], Role::Skip) {
+            return None;
+        }
+        roles[f] = match c.ty {
+            ColType::Number => Role::Number(i),
+            ColType::Key => Role::Key(i),
+            ColType::Text => {
+                texts += 1;
+                Role::Text(texts - 1)
+            }
+        };
+    }
+    Some(roles)
+}
+
+/// Where the field starting at `line[start]` ends (a delimiter or the line's end), and
+/// whether its bytes are all ASCII.
+#[inline(always)]
+fn field_end(line: &[u8], start: usize, delim: u8) -> (usize, bool) {
+    let mut i = start;
+    let mut high = 0u8;
+    while let Some(&c) = line.get(i) {
+        if c == delim {
+            break;
+        }
+        high |= c;
+        i += 1;
+    }
+    (i, high < 0x80)
+}
+
+/// Reads one plain line straight into the batch, field by field, in one pass (no copy,
+/// no list of field ends): numbers are parsed as they are scanned. Returns the row's day,
+/// with its text fields' ranges in `texts`; `None` for anything unusual (the columns may
+/// then hold part of the row, and the line goes the general way, which gives the same
+/// values and the same messages).
+#[inline(always)]
+fn fused_row(
+    line: &[u8],
+    roles: &[Role],
+    width: usize,
+    delim: u8,
+    cols: &mut [ColumnData],
+    texts: &mut [(usize, usize)],
+    last_date: &mut Option<([u8; 10], i32)>,
+    times: &TimeParser,
+) -> Option<i32> {
+    let mut pos = 0;
+    let mut day = 0;
+    let n = line.len();
+    for (fi, role) in roles.iter().enumerate() {
+        let end = match *role {
+            Role::Number(c) => {
+                let (v, end) = super::number::plain_at(line, pos, delim)?;
+                match cols.get_mut(c) {
+                    Some(ColumnData::Number(col)) => col.push(v),
+                    _ => return None,
+                }
+                end
+            }
+            Role::Time => {
+                let cached = match (line.get(pos..pos + 10), *last_date) {
+                    (Some(b), Some((seen, d))) if b == seen && line.get(pos + 10).is_none_or(|&c| c == delim) => {
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                match cached {
+                    Some(d) => {
+                        day = d;
+                        pos + 10
+                    }
+                    None => {
+                        let (end, _) = field_end(line, pos, delim);
+                        let tf = &line[pos..end];
+                        day = times.parse(tf).ok()?;
+                        if let Ok(b) = <[u8; 10]>::try_from(tf) {
+                            *last_date = Some((b, day));
+                        }
+                        end
+                    }
+                }
+            }
+            Role::Key(c) => {
+                let (end, ascii) = field_end(line, pos, delim);
+                if !ascii {
+                    return None;
+                }
+                match cols.get_mut(c) {
+                    Some(ColumnData::Key(col)) => col.push(key_of_field(&line[pos..end])),
+                    _ => return None,
+                }
+                end
+            }
+            Role::Text(t) => {
+                let (end, ascii) = field_end(line, pos, delim);
+                if !ascii {
+                    return None;
+                }
+                *texts.get_mut(t)? = (pos, end);
+                end
+            }
+            Role::Skip => field_end(line, pos, delim).0,
+        };
+        // Field `fi` ends at a delimiter, or at the line's end if it is the record's last.
+        if fi + 1 == width {
+            if end != n {
+                return None;
+            }
+        } else {
+            if end >= n {
+                return None;
+            }
+            pos = end + 1;
+        }
+    }
+    // The fields after the last one read: exactly as many as the header has left.
+    if roles.len() < width && memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - roles.len() {
+        return None;
+    }
+    Some(day)
+}
+
 /// Reads the records of `src` into `out`'s batches.
 fn records(
     req: &ReadRequest,
@@ -529,7 +706,46 @@ fn records(
         .collect();
     // The last ISO date read and its day: rows often come sorted by date.
     let mut last_date: Option<([u8; 10], i32)> = None;
-    while src.next(path, rec)? {
+    let roles = roles(req, lay, delimiter);
+    let mut ranges = vec![(0usize, 0usize); text_cols.len()];
+    loop {
+        if let Some(roles) = roles.as_deref() {
+            if let Some((start, end, next)) = src.peek_plain() {
+                let line = &src.buf[start..end];
+                let got = fused_row(
+                    line,
+                    roles,
+                    width,
+                    delimiter,
+                    &mut out.batch.columns,
+                    &mut ranges,
+                    &mut last_date,
+                    &times,
+                );
+                match got {
+                    Some(day) => {
+                        for (&(i, _), &(s, e)) in text_cols.iter().zip(&ranges) {
+                            if let (Some(ColumnData::Text(v)), Some(dict)) =
+                                (out.batch.columns.get_mut(i), out.dicts.get_mut(i))
+                            {
+                                v.push(if s == e { NULL_ID } else { dict.intern(&line[s..e]) });
+                            }
+                        }
+                        let line = src.line;
+                        src.consume(next);
+                        out.end_row(day, line)?;
+                        continue;
+                    }
+                    None => {
+                        let kept = out.batch.len;
+                        out.batch.columns.iter_mut().for_each(|c| c.truncate(kept));
+                    }
+                }
+            }
+        }
+        if !src.next(path, rec)? {
+            break;
+        }
         let line = rec.line;
         // First check the whole record, so a bad row leaves no trace in the batch or the
         // dictionaries; then store it.

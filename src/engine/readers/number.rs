@@ -1,7 +1,7 @@
 //! Numbers from raw field bytes, without building a `String`.
 
 /// Powers of ten exactly representable as `f64`.
-const POW10: [f64; 23] = [
+pub(crate) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
@@ -62,6 +62,50 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(m as f64 / POW10[frac])
+}
+
+/// The plain number (`digits[.digits]`, as [`parse_plain`] takes it) or empty field that
+/// starts at `line[start]` and ends at `line[end]` (a delimiter or the line's end): its
+/// value (NaN when empty) and `end`. `None` when the field is anything else (the caller
+/// then goes the general way); the value is [`parse_number`]'s.
+#[inline(always)]
+pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
+    let mut m: u64 = 0;
+    let mut i = start;
+    while let Some(&c) = line.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    let int_end = i;
+    if int_end > start && line.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c) = line.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+    }
+    match line.get(i) {
+        Some(&c) if c == delim => {}
+        None => {}
+        Some(_) => return None,
+    }
+    if i == start {
+        return Some((f64::NAN, i));
+    }
+    // At most 19 digits (no overflow of `m`), below 2^53 (exact), as `parse_plain`.
+    if i - start > 19 || m > (1u64 << 53) {
+        return None;
+    }
+    let frac = if i > int_end { i - int_end - 1 } else { 0 };
+    Some((m as f64 / POW10[frac], i))
 }
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
