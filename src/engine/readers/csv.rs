@@ -541,41 +541,75 @@ fn align(path: &Path, at: u64, len: u64, mut in_quote: bool) -> Result<(u64, u64
     Ok((len, lines))
 }
 
-/// What the fused reader does with one field of a record.
+/// What the fused reader does with one field (or a run of number fields) of a record.
 #[derive(Clone, Copy)]
 enum Role {
     Skip,
     Time,
-    Number(usize),
+    /// `n` number fields in a row, read into the batch columns `numbers[at..at + n]`.
+    Numbers(usize, usize),
     Key(usize),
     /// The index of the column among the text columns (its range in `texts`).
     Text(usize),
 }
 
-/// The roles of fields `0..=` the last one read, when each field has at most one.
-fn roles(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Vec<Role>> {
+/// The fused reader's plan: roles of fields `0..fields` (the last one read), and the
+/// batch columns of the number runs; `None` unless each field has at most one use.
+struct Fused {
+    roles: Vec<Role>,
+    numbers: Vec<usize>,
+    fields: usize,
+}
+
+fn fused_plan(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Fused> {
     // A delimiter that can be part of a plain number would be misread.
     if delimiter.is_ascii_digit() || delimiter == b'.' || delimiter >= 0x80 {
         return None;
     }
     let last = lay.fields.iter().copied().chain([lay.time_field]).max()?;
-    let mut roles = vec![Role::Skip; last + 1];
-    roles[lay.time_field] = Role::Time;
+    #[derive(Clone, Copy)]
+    enum One {
+        Skip,
+        Time,
+        Number(usize),
+        Key(usize),
+        Text(usize),
+    }
+    let mut per_field = vec![One::Skip; last + 1];
+    per_field[lay.time_field] = One::Time;
     let mut texts = 0;
     for (i, (c, &f)) in req.columns.iter().zip(&lay.fields).enumerate() {
-        if !matches!(roles[f], Role::Skip) {
+        if !matches!(per_field[f], One::Skip) {
             return None;
         }
-        roles[f] = match c.ty {
-            ColType::Number => Role::Number(i),
-            ColType::Key => Role::Key(i),
+        per_field[f] = match c.ty {
+            ColType::Number => One::Number(i),
+            ColType::Key => One::Key(i),
             ColType::Text => {
                 texts += 1;
-                Role::Text(texts - 1)
+                One::Text(texts - 1)
             }
         };
     }
-    Some(roles)
+    let mut roles = Vec::new();
+    let mut numbers = Vec::new();
+    for one in per_field {
+        match one {
+            One::Number(c) => {
+                if let Some(Role::Numbers(_, n)) = roles.last_mut() {
+                    *n += 1;
+                } else {
+                    roles.push(Role::Numbers(numbers.len(), 1));
+                }
+                numbers.push(c);
+            }
+            One::Skip => roles.push(Role::Skip),
+            One::Time => roles.push(Role::Time),
+            One::Key(c) => roles.push(Role::Key(c)),
+            One::Text(t) => roles.push(Role::Text(t)),
+        }
+    }
+    Some(Fused { roles, numbers, fields: last + 1 })
 }
 
 /// Where the field starting at `line[start]` ends (a delimiter or the line's end), and
@@ -600,9 +634,10 @@ fn field_end(line: &[u8], start: usize, delim: u8) -> (usize, bool) {
 /// then hold part of the row, and the line goes the general way, which gives the same
 /// values and the same messages).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn fused_row(
     line: &[u8],
-    roles: &[Role],
+    plan: &Fused,
     width: usize,
     delim: u8,
     cols: &mut [ColumnData],
@@ -610,16 +645,24 @@ fn fused_row(
     last_date: &mut Option<([u8; 10], i32)>,
     times: &TimeParser,
 ) -> Option<i32> {
+    // Each field starts at `pos` and ends at a delimiter or at the line's end `n`; the next
+    // starts one past. A field that starts past `n` is empty, so all fields were there
+    // and the last ended at `n` exactly when `pos` ends up at `n + 1`.
     let mut pos = 0;
     let mut day = 0;
     let n = line.len();
-    for (fi, role) in roles.iter().enumerate() {
+    for role in &plan.roles {
         let end = match *role {
-            Role::Number(c) => {
-                let (v, end) = super::number::plain_at(line, pos, delim)?;
-                match cols.get_mut(c) {
-                    Some(ColumnData::Number(col)) => col.push(v),
-                    _ => return None,
+            Role::Numbers(at, k) => {
+                let mut end = pos;
+                for &c in plan.numbers.get(at..at + k)? {
+                    let (v, e) = super::number::plain_at(line, pos, delim)?;
+                    match cols.get_mut(c) {
+                        Some(ColumnData::Number(col)) => col.push(v),
+                        _ => return None,
+                    }
+                    end = e;
+                    pos = e + 1;
                 }
                 end
             }
@@ -637,7 +680,7 @@ fn fused_row(
                     }
                     None => {
                         let (end, _) = field_end(line, pos, delim);
-                        let tf = &line[pos..end];
+                        let tf = line.get(pos..end)?;
                         day = times.parse(tf).ok()?;
                         if let Ok(b) = <[u8; 10]>::try_from(tf) {
                             *last_date = Some((b, day));
@@ -652,7 +695,7 @@ fn fused_row(
                     return None;
                 }
                 match cols.get_mut(c) {
-                    Some(ColumnData::Key(col)) => col.push(key_of_field(&line[pos..end])),
+                    Some(ColumnData::Key(col)) => col.push(key_of_field(line.get(pos..end)?)),
                     _ => return None,
                 }
                 end
@@ -667,20 +710,14 @@ fn fused_row(
             }
             Role::Skip => field_end(line, pos, delim).0,
         };
-        // Field `fi` ends at a delimiter, or at the line's end if it is the record's last.
-        if fi + 1 == width {
-            if end != n {
-                return None;
-            }
-        } else {
-            if end >= n {
-                return None;
-            }
-            pos = end + 1;
-        }
+        pos = end + 1;
     }
-    // The fields after the last one read: exactly as many as the header has left.
-    if roles.len() < width && memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - roles.len() {
+    if plan.fields == width {
+        if pos != n + 1 {
+            return None;
+        }
+    } else if pos > n || memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - plan.fields {
+        // The fields after the last one read: exactly as many as the header has left.
         return None;
     }
     Some(day)
@@ -706,15 +743,15 @@ fn records(
         .collect();
     // The last ISO date read and its day: rows often come sorted by date.
     let mut last_date: Option<([u8; 10], i32)> = None;
-    let roles = roles(req, lay, delimiter);
+    let fused = fused_plan(req, lay, delimiter);
     let mut ranges = vec![(0usize, 0usize); text_cols.len()];
     loop {
-        if let Some(roles) = roles.as_deref() {
+        if let Some(plan) = fused.as_ref() {
             if let Some((start, end, next)) = src.peek_plain() {
                 let line = &src.buf[start..end];
                 let got = fused_row(
                     line,
-                    roles,
+                    plan,
                     width,
                     delimiter,
                     &mut out.batch.columns,

@@ -64,10 +64,11 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
     Some(m as f64 / POW10[frac])
 }
 
-/// The plain number (`digits[.digits]`, as [`parse_plain`] takes it) or empty field that
-/// starts at `line[start]` and ends at `line[end]` (a delimiter or the line's end): its
-/// value (NaN when empty) and `end`. `None` when the field is anything else (the caller
-/// then goes the general way); the value is [`parse_number`]'s.
+/// The plain number (`digits[.digits]` with at most 15 digits, which [`parse_plain`]
+/// takes) or empty field that starts at `line[start]` and ends at `line[end]` (a
+/// delimiter or the line's end): its value (NaN when empty) and `end`. `None` when the
+/// field is anything else (the caller then goes the general way); the value is
+/// [`parse_number`]'s: at most 15 digits are below 2^53, so `m / 10^k` as there.
 #[inline(always)]
 pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
     let mut m: u64 = 0;
@@ -80,31 +81,38 @@ pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usi
         m = m.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
-    let int_end = i;
-    if int_end > start && line.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&c) = line.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-            i += 1;
-        }
-    }
+    let mut digits = i - start;
+    let mut frac = 0;
     match line.get(i) {
-        Some(&c) if c == delim => {}
         None => {}
+        Some(&c) if c == delim => {}
+        Some(&b'.') if digits > 0 => {
+            i += 1;
+            let from = i;
+            while let Some(&c) = line.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+                i += 1;
+            }
+            frac = i - from;
+            digits += frac;
+            match line.get(i) {
+                None => {}
+                Some(&c) if c == delim => {}
+                Some(_) => return None,
+            }
+        }
         Some(_) => return None,
     }
-    if i == start {
+    if digits == 0 {
         return Some((f64::NAN, i));
     }
-    // At most 19 digits (no overflow of `m`), below 2^53 (exact), as `parse_plain`.
-    if i - start > 19 || m > (1u64 << 53) {
+    if digits > 15 {
         return None;
     }
-    let frac = if i > int_end { i - int_end - 1 } else { 0 };
     Some((m as f64 / POW10[frac], i))
 }
 
