@@ -294,6 +294,13 @@ impl AggAcc {
         let keep = |r: usize| slots[r] != SKIP && filter.is_none_or(|f| f[r] == 1);
         match self {
             AggAcc::Count(c) => match arg {
+                None if filter.is_none() => {
+                    for &slot in &slots[..n] {
+                        if slot != SKIP {
+                            c[slot as usize] += 1;
+                        }
+                    }
+                }
                 None => {
                     for r in 0..n {
                         if keep(r) {
@@ -331,12 +338,32 @@ impl AggAcc {
                 let x = a.to_num(n);
                 let x = x.as_ref();
                 match self {
+                    // Without a filter (most sums and averages), one zipped pass: no
+                    // per-row filter test or bounds checks on the batch's vectors.
+                    AggAcc::Sum { s, any } if filter.is_none() => {
+                        for (&slot, &v) in slots[..n].iter().zip(&x[..n]) {
+                            if slot != SKIP && !v.is_nan() {
+                                let i = slot as usize;
+                                s[i] += v;
+                                any[i] = true;
+                            }
+                        }
+                    }
                     AggAcc::Sum { s, any } => {
                         for r in 0..n {
                             if keep(r) && !x[r].is_nan() {
                                 let i = slots[r] as usize;
                                 s[i] += x[r];
                                 any[i] = true;
+                            }
+                        }
+                    }
+                    AggAcc::Avg { s, n: cnt } if filter.is_none() => {
+                        for (&slot, &v) in slots[..n].iter().zip(&x[..n]) {
+                            if slot != SKIP && !v.is_nan() {
+                                let i = slot as usize;
+                                s[i] += v;
+                                cnt[i] += 1;
                             }
                         }
                     }

@@ -240,7 +240,7 @@ impl Source {
         }
     }
 
-    /// The next record as a plain line in the buffer (no quotes, no bare `\r`), without
+    /// The next record as a line in the buffer (which may hold quotes or a bare `\r`), without
     /// consuming it: its bytes are `buf[start..end]`; [`Source::consume`] takes it.
     /// Skips blank lines as [`Source::next_plain`] does. `None` when the next record needs
     /// [`Source::next`].
@@ -258,9 +258,7 @@ impl Source {
                 self.line += 1;
                 continue;
             }
-            if memchr::memchr2(b'"', b'\r', &rest[..len]).is_some() {
-                return None;
-            }
+            // Quotes and bare `\r`s are left to the caller (see `fused_row`).
             return Some((self.pos, self.pos + len, self.pos + nl + 1));
         }
     }
@@ -559,13 +557,23 @@ struct Fused {
     roles: Vec<Role>,
     numbers: Vec<usize>,
     fields: usize,
+    /// By byte: 0 within an unquoted field, [`DELIM`] for the delimiter, [`SPECIAL`] for a
+    /// quote or `\r` (the line then needs the full parser).
+    class: [u8; 256],
 }
+
+const DELIM: u8 = 1;
+const SPECIAL: u8 = 2;
 
 fn fused_plan(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Fused> {
     // A delimiter that can be part of a plain number would be misread.
-    if delimiter.is_ascii_digit() || delimiter == b'.' || delimiter >= 0x80 {
+    if delimiter.is_ascii_digit() || matches!(delimiter, b'.' | b'"' | b'\r' | b'\n') || delimiter >= 0x80 {
         return None;
     }
+    let mut class = [0u8; 256];
+    class[usize::from(b'"')] = SPECIAL;
+    class[usize::from(b'\r')] = SPECIAL;
+    class[usize::from(delimiter)] = DELIM;
     let last = lay.fields.iter().copied().chain([lay.time_field]).max()?;
     #[derive(Clone, Copy)]
     enum One {
@@ -609,23 +617,40 @@ fn fused_plan(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Fused> {
             One::Text(t) => roles.push(Role::Text(t)),
         }
     }
-    Some(Fused { roles, numbers, fields: last + 1 })
+    Some(Fused { roles, numbers, fields: last + 1, class })
 }
 
 /// Where the field starting at `line[start]` ends (a delimiter or the line's end), and
-/// whether its bytes are all ASCII.
+/// whether its bytes are all ASCII with no quote or `\r` (`None` if not).
 #[inline(always)]
-fn field_end(line: &[u8], start: usize, delim: u8) -> (usize, bool) {
+fn field_end(line: &[u8], start: usize, class: &[u8; 256]) -> Option<usize> {
     let mut i = start;
     let mut high = 0u8;
     while let Some(&c) = line.get(i) {
-        if c == delim {
+        if class[usize::from(c)] != 0 {
+            if class[usize::from(c)] == SPECIAL {
+                return None;
+            }
             break;
         }
         high |= c;
         i += 1;
     }
-    (i, high < 0x80)
+    (high < 0x80).then_some(i)
+}
+
+/// Where the field starting at `line[start]` ends; `None` at a quote or `\r`.
+#[inline(always)]
+fn skip_field(line: &[u8], start: usize, class: &[u8; 256]) -> Option<usize> {
+    let mut i = start;
+    while let Some(&c) = line.get(i) {
+        match class[usize::from(c)] {
+            0 => i += 1,
+            DELIM => break,
+            _ => return None,
+        }
+    }
+    Some(i)
 }
 
 /// Reads one plain line straight into the batch, field by field, in one pass (no copy,
@@ -666,9 +691,12 @@ fn fused_row(
                 }
                 end
             }
+            // `last_date` holds only dates read here, which have no quote or `\r`.
             Role::Time => {
                 let cached = match (line.get(pos..pos + 10), *last_date) {
-                    (Some(b), Some((seen, d))) if b == seen && line.get(pos + 10).is_none_or(|&c| c == delim) => {
+                    (Some(b), Some((seen, d)))
+                        if b == seen && line.get(pos + 10).is_none_or(|&c| c == delim) =>
+                    {
                         Some(d)
                     }
                     _ => None,
@@ -679,7 +707,7 @@ fn fused_row(
                         pos + 10
                     }
                     None => {
-                        let (end, _) = field_end(line, pos, delim);
+                        let end = field_end(line, pos, &plan.class)?;
                         let tf = line.get(pos..end)?;
                         day = times.parse(tf).ok()?;
                         if let Ok(b) = <[u8; 10]>::try_from(tf) {
@@ -690,10 +718,7 @@ fn fused_row(
                 }
             }
             Role::Key(c) => {
-                let (end, ascii) = field_end(line, pos, delim);
-                if !ascii {
-                    return None;
-                }
+                let end = field_end(line, pos, &plan.class)?;
                 match cols.get_mut(c) {
                     Some(ColumnData::Key(col)) => col.push(key_of_field(line.get(pos..end)?)),
                     _ => return None,
@@ -701,14 +726,12 @@ fn fused_row(
                 end
             }
             Role::Text(t) => {
-                let (end, ascii) = field_end(line, pos, delim);
-                if !ascii {
-                    return None;
-                }
+                let end = field_end(line, pos, &plan.class)?;
                 *texts.get_mut(t)? = (pos, end);
                 end
             }
-            Role::Skip => field_end(line, pos, delim).0,
+            // Skipped fields may hold any UTF-8 (not checked by the general way either).
+            Role::Skip => skip_field(line, pos, &plan.class)?,
         };
         pos = end + 1;
     }
@@ -716,8 +739,12 @@ fn fused_row(
         if pos != n + 1 {
             return None;
         }
-    } else if pos > n || memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - plan.fields {
-        // The fields after the last one read: exactly as many as the header has left.
+    } else if pos > n
+        || memchr::memchr2(b'"', b'\r', &line[pos..]).is_some()
+        || memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - plan.fields
+    {
+        // The fields after the last one read: exactly as many as the header has left, and
+        // no quote or `\r` among them.
         return None;
     }
     Some(day)
@@ -744,6 +771,8 @@ fn records(
     // The last ISO date read and its day: rows often come sorted by date.
     let mut last_date: Option<([u8; 10], i32)> = None;
     let fused = fused_plan(req, lay, delimiter);
+    // The fused reader's own last date: only dates it read, so never one with a quote or `\r`.
+    let mut fused_date: Option<([u8; 10], i32)> = None;
     let mut ranges = vec![(0usize, 0usize); text_cols.len()];
     loop {
         if let Some(plan) = fused.as_ref() {
@@ -756,7 +785,7 @@ fn records(
                     delimiter,
                     &mut out.batch.columns,
                     &mut ranges,
-                    &mut last_date,
+                    &mut fused_date,
                     &times,
                 );
                 match got {
