@@ -294,6 +294,13 @@ impl AggAcc {
         let keep = |r: usize| slots[r] != SKIP && filter.is_none_or(|f| f[r] == 1);
         match self {
             AggAcc::Count(c) => match arg {
+                None if filter.is_none() => {
+                    for &slot in &slots[..n] {
+                        if slot != SKIP {
+                            c[slot as usize] += 1;
+                        }
+                    }
+                }
                 None => {
                     for r in 0..n {
                         if keep(r) {
@@ -331,12 +338,32 @@ impl AggAcc {
                 let x = a.to_num(n);
                 let x = x.as_ref();
                 match self {
+                    // Without a filter (most sums and averages), one zipped pass: no
+                    // per-row filter test or bounds checks on the batch's vectors.
+                    AggAcc::Sum { s, any } if filter.is_none() => {
+                        for (&slot, &v) in slots[..n].iter().zip(&x[..n]) {
+                            if slot != SKIP && !v.is_nan() {
+                                let i = slot as usize;
+                                s[i] += v;
+                                any[i] = true;
+                            }
+                        }
+                    }
                     AggAcc::Sum { s, any } => {
                         for r in 0..n {
                             if keep(r) && !x[r].is_nan() {
                                 let i = slots[r] as usize;
                                 s[i] += x[r];
                                 any[i] = true;
+                            }
+                        }
+                    }
+                    AggAcc::Avg { s, n: cnt } if filter.is_none() => {
+                        for (&slot, &v) in slots[..n].iter().zip(&x[..n]) {
+                            if slot != SKIP && !v.is_nan() {
+                                let i = slot as usize;
+                                s[i] += v;
+                                cnt[i] += 1;
                             }
                         }
                     }
@@ -477,7 +504,15 @@ struct QueryAcc {
     aggs: Vec<AggAcc>,
     bucketer: Bucketer,
     slots: Vec<u32>,
+    /// For one dimension: the slots of the period `direct_period` by dimension id (the
+    /// first [`DIRECT_IDS`] ids; [`SKIP`] = not looked up yet), so that rows sorted by
+    /// date find their group without hashing.
+    direct: Vec<u32>,
+    direct_period: Option<i32>,
 }
+
+/// Dimension ids below this are looked up in [`QueryAcc::direct`].
+const DIRECT_IDS: u32 = 256;
 
 impl QueryAcc {
     fn new(q: &Query, plan: &DatasetPlan) -> QueryAcc {
@@ -490,6 +525,8 @@ impl QueryAcc {
             aggs: q.aggs.iter().map(|&a| AggAcc::new(plan.aggs[a].func)).collect(),
             bucketer: Bucketer::new(&q.buckets, &plan.calendar),
             slots: Vec::with_capacity(super::batch::BATCH_ROWS),
+            direct: Vec::new(),
+            direct_period: None,
         }
     }
 
@@ -513,7 +550,26 @@ impl QueryAcc {
                 self.slots.push(SKIP);
                 continue;
             };
-            let slot = if packed {
+            let slot = if q.dims.len() == 1 {
+                let id = Self::dim_id(&batch.columns[q.dims[0]], r);
+                if self.direct_period != Some(p) {
+                    self.direct_period = Some(p);
+                    self.direct.clear();
+                }
+                match self.direct.get(id as usize) {
+                    Some(&s) if s != SKIP => s,
+                    _ => {
+                        let s = self.slot_of_key((p as u32 as u128) << 96 | id as u128);
+                        if id < DIRECT_IDS {
+                            if self.direct.len() <= id as usize {
+                                self.direct.resize(id as usize + 1, SKIP);
+                            }
+                            self.direct[id as usize] = s;
+                        }
+                        s
+                    }
+                }
+            } else if packed {
                 let mut key: u128 = (p as u32 as u128) << 96;
                 for (k, &d) in q.dims.iter().enumerate() {
                     key |= (Self::dim_id(&batch.columns[d], r) as u128) << (32 * k);

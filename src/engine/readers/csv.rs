@@ -240,6 +240,36 @@ impl Source {
         }
     }
 
+    /// The next record as a line in the buffer (which may hold quotes or a bare `\r`), without
+    /// consuming it: its bytes are `buf[start..end]`; [`Source::consume`] takes it.
+    /// Skips blank lines as [`Source::next_plain`] does. `None` when the next record needs
+    /// [`Source::next`].
+    #[inline]
+    fn peek_plain(&mut self) -> Option<(usize, usize, usize)> {
+        loop {
+            let rest = &self.buf[self.pos..self.end];
+            let nl = memchr::memchr(b'\n', rest)?;
+            let mut len = nl;
+            if len > 0 && rest[len - 1] == b'\r' {
+                len -= 1;
+            }
+            if len == 0 {
+                self.pos += nl + 1;
+                self.line += 1;
+                continue;
+            }
+            // Quotes and bare `\r`s are left to the caller (see `fused_row`).
+            return Some((self.pos, self.pos + len, self.pos + nl + 1));
+        }
+    }
+
+    /// Consumes the line [`Source::peek_plain`] returned, which ends before `next`.
+    #[inline]
+    fn consume(&mut self, next: usize) {
+        self.pos = next;
+        self.line += 1;
+    }
+
     fn next_quoted(&mut self, path: &Path, rec: &mut Record) -> Result<bool, Diagnostic> {
         use csv_core::ReadRecordResult as R;
         rec.gap = 0;
@@ -509,6 +539,217 @@ fn align(path: &Path, at: u64, len: u64, mut in_quote: bool) -> Result<(u64, u64
     Ok((len, lines))
 }
 
+/// What the fused reader does with one field (or a run of number fields) of a record.
+#[derive(Clone, Copy)]
+enum Role {
+    Skip,
+    Time,
+    /// `n` number fields in a row, read into the batch columns `numbers[at..at + n]`.
+    Numbers(usize, usize),
+    Key(usize),
+    /// The index of the column among the text columns (its range in `texts`).
+    Text(usize),
+}
+
+/// The fused reader's plan: roles of fields `0..fields` (the last one read), and the
+/// batch columns of the number runs; `None` unless each field has at most one use.
+struct Fused {
+    roles: Vec<Role>,
+    numbers: Vec<usize>,
+    fields: usize,
+    /// By byte: 0 within an unquoted field, [`DELIM`] for the delimiter, [`SPECIAL`] for a
+    /// quote or `\r` (the line then needs the full parser).
+    class: [u8; 256],
+}
+
+const DELIM: u8 = 1;
+const SPECIAL: u8 = 2;
+
+fn fused_plan(req: &ReadRequest, lay: &Layout, delimiter: u8) -> Option<Fused> {
+    // A delimiter that can be part of a plain number would be misread.
+    if delimiter.is_ascii_digit() || matches!(delimiter, b'.' | b'"' | b'\r' | b'\n') || delimiter >= 0x80 {
+        return None;
+    }
+    let mut class = [0u8; 256];
+    class[usize::from(b'"')] = SPECIAL;
+    class[usize::from(b'\r')] = SPECIAL;
+    class[usize::from(delimiter)] = DELIM;
+    let last = lay.fields.iter().copied().chain([lay.time_field]).max()?;
+    #[derive(Clone, Copy)]
+    enum One {
+        Skip,
+        Time,
+        Number(usize),
+        Key(usize),
+        Text(usize),
+    }
+    let mut per_field = vec![One::Skip; last + 1];
+    per_field[lay.time_field] = One::Time;
+    let mut texts = 0;
+    for (i, (c, &f)) in req.columns.iter().zip(&lay.fields).enumerate() {
+        if !matches!(per_field[f], One::Skip) {
+            return None;
+        }
+        per_field[f] = match c.ty {
+            ColType::Number => One::Number(i),
+            ColType::Key => One::Key(i),
+            ColType::Text => {
+                texts += 1;
+                One::Text(texts - 1)
+            }
+        };
+    }
+    let mut roles = Vec::new();
+    let mut numbers = Vec::new();
+    for one in per_field {
+        match one {
+            One::Number(c) => {
+                if let Some(Role::Numbers(_, n)) = roles.last_mut() {
+                    *n += 1;
+                } else {
+                    roles.push(Role::Numbers(numbers.len(), 1));
+                }
+                numbers.push(c);
+            }
+            One::Skip => roles.push(Role::Skip),
+            One::Time => roles.push(Role::Time),
+            One::Key(c) => roles.push(Role::Key(c)),
+            One::Text(t) => roles.push(Role::Text(t)),
+        }
+    }
+    Some(Fused { roles, numbers, fields: last + 1, class })
+}
+
+/// Where the field starting at `line[start]` ends (a delimiter or the line's end), and
+/// whether its bytes are all ASCII with no quote or `\r` (`None` if not).
+#[inline(always)]
+fn field_end(line: &[u8], start: usize, class: &[u8; 256]) -> Option<usize> {
+    let mut i = start;
+    let mut high = 0u8;
+    while let Some(&c) = line.get(i) {
+        if class[usize::from(c)] != 0 {
+            if class[usize::from(c)] == SPECIAL {
+                return None;
+            }
+            break;
+        }
+        high |= c;
+        i += 1;
+    }
+    (high < 0x80).then_some(i)
+}
+
+/// Where the field starting at `line[start]` ends; `None` at a quote or `\r`.
+#[inline(always)]
+fn skip_field(line: &[u8], start: usize, class: &[u8; 256]) -> Option<usize> {
+    let mut i = start;
+    while let Some(&c) = line.get(i) {
+        match class[usize::from(c)] {
+            0 => i += 1,
+            DELIM => break,
+            _ => return None,
+        }
+    }
+    Some(i)
+}
+
+/// Reads one plain line straight into the batch, field by field, in one pass (no copy,
+/// no list of field ends): numbers are parsed as they are scanned. Returns the row's day,
+/// with its text fields' ranges in `texts`; `None` for anything unusual (the columns may
+/// then hold part of the row, and the line goes the general way, which gives the same
+/// values and the same messages).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fused_row(
+    line: &[u8],
+    plan: &Fused,
+    width: usize,
+    delim: u8,
+    cols: &mut [ColumnData],
+    texts: &mut [(usize, usize)],
+    last_date: &mut Option<([u8; 10], i32)>,
+    times: &TimeParser,
+) -> Option<i32> {
+    // Each field starts at `pos` and ends at a delimiter or at the line's end `n`; the next
+    // starts one past. A field that starts past `n` is empty, so all fields were there
+    // and the last ended at `n` exactly when `pos` ends up at `n + 1`.
+    let mut pos = 0;
+    let mut day = 0;
+    let n = line.len();
+    for role in &plan.roles {
+        let end = match *role {
+            Role::Numbers(at, k) => {
+                let mut end = pos;
+                for &c in plan.numbers.get(at..at + k)? {
+                    let (v, e) = super::number::plain_at(line, pos, delim)?;
+                    match cols.get_mut(c) {
+                        Some(ColumnData::Number(col)) => col.push(v),
+                        _ => return None,
+                    }
+                    end = e;
+                    pos = e + 1;
+                }
+                end
+            }
+            // `last_date` holds only dates read here, which have no quote or `\r`.
+            Role::Time => {
+                let cached = match (line.get(pos..pos + 10), *last_date) {
+                    (Some(b), Some((seen, d)))
+                        if b == seen && line.get(pos + 10).is_none_or(|&c| c == delim) =>
+                    {
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                match cached {
+                    Some(d) => {
+                        day = d;
+                        pos + 10
+                    }
+                    None => {
+                        let end = field_end(line, pos, &plan.class)?;
+                        let tf = line.get(pos..end)?;
+                        day = times.parse(tf).ok()?;
+                        if let Ok(b) = <[u8; 10]>::try_from(tf) {
+                            *last_date = Some((b, day));
+                        }
+                        end
+                    }
+                }
+            }
+            Role::Key(c) => {
+                let end = field_end(line, pos, &plan.class)?;
+                match cols.get_mut(c) {
+                    Some(ColumnData::Key(col)) => col.push(key_of_field(line.get(pos..end)?)),
+                    _ => return None,
+                }
+                end
+            }
+            Role::Text(t) => {
+                let end = field_end(line, pos, &plan.class)?;
+                *texts.get_mut(t)? = (pos, end);
+                end
+            }
+            // Skipped fields may hold any UTF-8 (not checked by the general way either).
+            Role::Skip => skip_field(line, pos, &plan.class)?,
+        };
+        pos = end + 1;
+    }
+    if plan.fields == width {
+        if pos != n + 1 {
+            return None;
+        }
+    } else if pos > n
+        || memchr::memchr2(b'"', b'\r', &line[pos..]).is_some()
+        || memchr::memchr_iter(delim, &line[pos..]).count() + 1 != width - plan.fields
+    {
+        // The fields after the last one read: exactly as many as the header has left, and
+        // no quote or `\r` among them.
+        return None;
+    }
+    Some(day)
+}
+
 /// Reads the records of `src` into `out`'s batches.
 fn records(
     req: &ReadRequest,
@@ -529,7 +770,48 @@ fn records(
         .collect();
     // The last ISO date read and its day: rows often come sorted by date.
     let mut last_date: Option<([u8; 10], i32)> = None;
-    while src.next(path, rec)? {
+    let fused = fused_plan(req, lay, delimiter);
+    // The fused reader's own last date: only dates it read, so never one with a quote or `\r`.
+    let mut fused_date: Option<([u8; 10], i32)> = None;
+    let mut ranges = vec![(0usize, 0usize); text_cols.len()];
+    loop {
+        if let Some(plan) = fused.as_ref() {
+            if let Some((start, end, next)) = src.peek_plain() {
+                let line = &src.buf[start..end];
+                let got = fused_row(
+                    line,
+                    plan,
+                    width,
+                    delimiter,
+                    &mut out.batch.columns,
+                    &mut ranges,
+                    &mut fused_date,
+                    &times,
+                );
+                match got {
+                    Some(day) => {
+                        for (&(i, _), &(s, e)) in text_cols.iter().zip(&ranges) {
+                            if let (Some(ColumnData::Text(v)), Some(dict)) =
+                                (out.batch.columns.get_mut(i), out.dicts.get_mut(i))
+                            {
+                                v.push(if s == e { NULL_ID } else { dict.intern(&line[s..e]) });
+                            }
+                        }
+                        let line = src.line;
+                        src.consume(next);
+                        out.end_row(day, line)?;
+                        continue;
+                    }
+                    None => {
+                        let kept = out.batch.len;
+                        out.batch.columns.iter_mut().for_each(|c| c.truncate(kept));
+                    }
+                }
+            }
+        }
+        if !src.next(path, rec)? {
+            break;
+        }
         let line = rec.line;
         // First check the whole record, so a bad row leaves no trace in the batch or the
         // dictionaries; then store it.

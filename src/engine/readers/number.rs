@@ -1,7 +1,7 @@
 //! Numbers from raw field bytes, without building a `String`.
 
 /// Powers of ten exactly representable as `f64`.
-const POW10: [f64; 23] = [
+pub(crate) const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
     1e19, 1e20, 1e21, 1e22,
 ];
@@ -62,6 +62,58 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(m as f64 / POW10[frac])
+}
+
+/// The plain number (`digits[.digits]` with at most 15 digits, which [`parse_plain`]
+/// takes) or empty field that starts at `line[start]` and ends at `line[end]` (a
+/// delimiter or the line's end): its value (NaN when empty) and `end`. `None` when the
+/// field is anything else (the caller then goes the general way); the value is
+/// [`parse_number`]'s: at most 15 digits are below 2^53, so `m / 10^k` as there.
+#[inline(always)]
+pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
+    let mut m: u64 = 0;
+    let mut i = start;
+    while let Some(&c) = line.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    let mut digits = i - start;
+    let mut frac = 0;
+    match line.get(i) {
+        None => {}
+        Some(&c) if c == delim => {}
+        Some(&b'.') if digits > 0 => {
+            i += 1;
+            let from = i;
+            while let Some(&c) = line.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+                i += 1;
+            }
+            frac = i - from;
+            digits += frac;
+            match line.get(i) {
+                None => {}
+                Some(&c) if c == delim => {}
+                Some(_) => return None,
+            }
+        }
+        Some(_) => return None,
+    }
+    if digits == 0 {
+        return Some((f64::NAN, i));
+    }
+    if digits > 15 {
+        return None;
+    }
+    Some((m as f64 / POW10[frac], i))
 }
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
