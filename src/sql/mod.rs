@@ -106,10 +106,7 @@ pub trait Dialect {
 
     /// The first (or last) non-null `x` in the order `order` (nulls of `x` skipped).
     fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
-        let keep = match filter {
-            Some(f) => format!("{x} IS NOT NULL AND {f}"),
-            None => format!("{x} IS NOT NULL"),
-        };
+        let keep = non_null_and(x, filter);
         let by = if last { "MAX_BY" } else { "MIN_BY" };
         let key = order.first().copied().unwrap_or("1");
         format!("{by}({x}, CASE WHEN {keep} THEN {key} END)")
@@ -124,6 +121,20 @@ pub trait Dialect {
     /// A text operand of an ordering comparison, compared byte-wise (as the local engine does).
     fn binary_collation(&self, x: &str) -> String {
         x.to_string()
+    }
+}
+
+/// `a, b` or `a DESC, b DESC`: the order of `first` (ascending) or `last` (descending).
+fn order_by(order: &[&str], last: bool) -> String {
+    let dir = if last { " DESC" } else { "" };
+    order.iter().map(|o| format!("{o}{dir}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The rows `first`/`last` may take: `x` not null, and the filter.
+fn non_null_and(x: &str, filter: Option<&str>) -> String {
+    match filter {
+        Some(f) => format!("{x} IS NOT NULL AND {f}"),
+        None => format!("{x} IS NOT NULL"),
     }
 }
 
@@ -183,13 +194,9 @@ impl Dialect for Postgres {
         }
     }
     fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
-        let dir = if last { " DESC" } else { "" };
-        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
-        let keep = match filter {
-            Some(f) => format!("{x} IS NOT NULL AND {f}"),
-            None => format!("{x} IS NOT NULL"),
-        };
-        format!("(ARRAY_AGG({x} ORDER BY {}) FILTER (WHERE {keep}))[1]", by.join(", "))
+        let by = order_by(order, last);
+        let keep = non_null_and(x, filter);
+        format!("(ARRAY_AGG({x} ORDER BY {}) FILTER (WHERE {keep}))[1]", by)
     }
     fn binary_collation(&self, x: &str) -> String {
         format!("({x} COLLATE \"C\")")
@@ -211,13 +218,9 @@ impl Dialect for DuckDb {
         }
     }
     fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
-        let dir = if last { " DESC" } else { "" };
-        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
-        let keep = match filter {
-            Some(f) => format!("{x} IS NOT NULL AND {f}"),
-            None => format!("{x} IS NOT NULL"),
-        };
-        format!("first({x} ORDER BY {}) FILTER (WHERE {keep})", by.join(", "))
+        let by = order_by(order, last);
+        let keep = non_null_and(x, filter);
+        format!("first({x} ORDER BY {}) FILTER (WHERE {keep})", by)
     }
 }
 
@@ -251,10 +254,7 @@ impl Dialect for Spark {
     }
     // The day, then the full time value, break ties (a struct orders field by field).
     fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
-        let keep = match filter {
-            Some(f) => format!("{x} IS NOT NULL AND {f}"),
-            None => format!("{x} IS NOT NULL"),
-        };
+        let keep = non_null_and(x, filter);
         let by = if last { "MAX_BY" } else { "MIN_BY" };
         let fields: Vec<String> = order.iter().enumerate().map(|(i, o)| format!("'k{i}', {o}")).collect();
         format!("{by}({x}, CASE WHEN {keep} THEN named_struct({}) END)", fields.join(", "))
@@ -332,13 +332,12 @@ impl Dialect for BigQuery {
         )
     }
     fn first_last(&self, x: &str, filter: Option<&str>, last: bool, order: &[&str]) -> String {
-        let dir = if last { " DESC" } else { "" };
-        let by: Vec<String> = order.iter().map(|o| format!("{o}{dir}")).collect();
+        let by = order_by(order, last);
         let x = match filter {
             Some(f) => format!("CASE WHEN {f} THEN {x} END"),
             None => x.to_string(),
         };
-        format!("ARRAY_AGG({x} IGNORE NULLS ORDER BY {} LIMIT 1)[SAFE_OFFSET(0)]", by.join(", "))
+        format!("ARRAY_AGG({x} IGNORE NULLS ORDER BY {} LIMIT 1)[SAFE_OFFSET(0)]", by)
     }
     fn greatest_least(&self, greatest: bool, items: &[String]) -> String {
         null_skipping(if greatest { "GREATEST" } else { "LEAST" }, items)
