@@ -11,11 +11,7 @@
 mod common;
 
 use common::backends::{assert_same_report, eval_json, in_ci, kpi, CASES};
-use kpi_rules::calendar::parse_date;
-use kpi_rules::check::Ty;
 use kpi_rules::diagnostic::Sources;
-use kpi_rules::engine::source::BadRowPolicy;
-use kpi_rules::pipeline::{prepare, RunError, RunOptions};
 use postgres::{Client, NoTls};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,36 +102,12 @@ fn postgres_gives_the_csv_numbers_for_every_fixture_pack() {
     client.batch_execute("CREATE TABLE IF NOT EXISTS public.kpi_victim (x int)").expect("victim");
     for case in CASES {
         let sources = Sources::new();
-        let opts = RunOptions {
-            data: Vec::new(),
-            as_of: parse_date(case.as_of).expect("as-of"),
-            range: None,
-            period: None,
-            on_bad_row: BadRowPolicy::Fail,
-            locked: false,
-            db: Default::default(),
-        };
-        let prepared = match prepare(std::path::Path::new(case.pack), &sources, &opts) {
-            Ok(p) => p,
-            Err(RunError::Diagnostics(d)) => panic!("{}: {d:?}", case.name),
-        };
+        let (prepared, _) = common::backends::prepare_case(case, &sources);
         let mut schema = Schema::new(&mut client, case.name);
         let mut binds = Vec::new();
         for ds in &prepared.model.datasets {
             let csv = ds.source.as_ref().and_then(|s| s.path.clone()).expect("a CSV source");
-            let columns: Vec<(String, &str)> = common::backends::csv_header(&csv)
-                .iter()
-                .map(|c| {
-                    let ty = if *c == ds.time {
-                        case.time_type
-                    } else if ds.known.iter().any(|(n, t)| n == c && *t == Ty::Text) {
-                        "TEXT"
-                    } else {
-                        "DOUBLE PRECISION"
-                    };
-                    (c.to_string(), ty)
-                })
-                .collect();
+            let columns = common::backends::typed_columns(case, ds, "TEXT", "DOUBLE PRECISION");
             schema.load(&ds.id, &columns, &csv);
             binds.push(format!(
                 "{}={}",

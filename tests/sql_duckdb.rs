@@ -7,11 +7,9 @@
 mod common;
 
 use common::backends::{assert_same_report, eval_json, in_ci, kpi, CASES};
-use kpi_rules::calendar::parse_date;
-use kpi_rules::check::Ty;
 use kpi_rules::diagnostic::Sources;
-use kpi_rules::engine::source::{BadRowPolicy, ScanStats};
-use kpi_rules::pipeline::{prepare, table_to_report, RunError, RunOptions};
+use kpi_rules::engine::source::ScanStats;
+use kpi_rules::pipeline::table_to_report;
 use kpi_rules::plan::AggTable;
 use kpi_rules::sql::decode::{rows_to_table, ResultRow};
 use kpi_rules::sql::{plan_to_sql, DuckDb, SqlSource, TimeKind};
@@ -55,38 +53,16 @@ fn duckdb_runs_the_generated_sql_to_the_local_numbers() {
     }
     for case in CASES {
         let sources = Sources::new();
-        let as_of = parse_date(case.as_of).expect("as-of");
-        let opts = RunOptions {
-            data: Vec::new(),
-            as_of,
-            range: None,
-            period: None,
-            on_bad_row: BadRowPolicy::Fail,
-            locked: false,
-            db: Default::default(),
-        };
-        let prepared = match prepare(std::path::Path::new(case.pack), &sources, &opts) {
-            Ok(p) => p,
-            Err(RunError::Diagnostics(d)) => panic!("{}: {d:?}", case.name),
-        };
+        let (prepared, opts) = common::backends::prepare_case(case, &sources);
         let time_kind = if case.time_type == "DATE" { TimeKind::Date } else { TimeKind::Instant };
         let mut tables = Vec::new();
         let mut statements = Vec::new();
         for dp in &prepared.plan.datasets {
             let ds = &prepared.model.datasets[dp.dataset];
             let csv = ds.source.as_ref().and_then(|s| s.path.clone()).expect("a CSV source");
-            let columns: Vec<Value> = common::backends::csv_header(&csv)
-                .iter()
-                .map(|c| {
-                    let ty = if *c == ds.time {
-                        case.time_type
-                    } else if ds.known.iter().any(|(n, t)| n == c && *t == Ty::Text) {
-                        "VARCHAR"
-                    } else {
-                        "DOUBLE"
-                    };
-                    json!([c, ty])
-                })
+            let columns: Vec<Value> = common::backends::typed_columns(case, ds, "VARCHAR", "DOUBLE")
+                .into_iter()
+                .map(|(c, ty)| json!([c, ty]))
                 .collect();
             tables.push(json!({"name": ds.id, "csv": csv, "columns": columns}));
             let q = plan_to_sql(

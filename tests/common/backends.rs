@@ -56,6 +56,53 @@ pub const CASES: &[Case] = &[
     },
 ];
 
+/// A fixture pack loaded, checked and planned at its as-of day, as `kpi eval` would.
+pub fn prepare_case(
+    case: &Case,
+    sources: &kpi_rules::diagnostic::Sources,
+) -> (kpi_rules::pipeline::Prepared, kpi_rules::pipeline::RunOptions) {
+    let opts = kpi_rules::pipeline::RunOptions {
+        data: Vec::new(),
+        as_of: kpi_rules::calendar::parse_date(case.as_of).expect("as-of"),
+        range: None,
+        period: None,
+        on_bad_row: kpi_rules::engine::source::BadRowPolicy::Fail,
+        locked: false,
+        db: Default::default(),
+    };
+    match kpi_rules::pipeline::prepare(Path::new(case.pack), sources, &opts) {
+        Ok(p) => (p, opts),
+        Err(kpi_rules::pipeline::RunError::Diagnostics(d)) => panic!("{}: {d:?}", case.name),
+    }
+}
+
+/// The columns of a dataset's CSV file with database types: the time column as the case
+/// says, text columns as `text`, the rest as `number`.
+pub fn typed_columns<'a>(
+    case: &Case,
+    ds: &kpi_rules::check::DatasetDef,
+    text: &'a str,
+    number: &'a str,
+) -> Vec<(String, &'a str)>
+where
+    'static: 'a,
+{
+    let csv = ds.source.as_ref().and_then(|s| s.path.clone()).expect("a CSV source");
+    csv_header(&csv)
+        .into_iter()
+        .map(|c| {
+            let ty = if c == ds.time {
+                case.time_type
+            } else if ds.known.iter().any(|(n, t)| *n == c && *t == kpi_rules::check::Ty::Text) {
+                text
+            } else {
+                number
+            };
+            (c, ty)
+        })
+        .collect()
+}
+
 /// The header of a CSV file (quoted names unquoted).
 pub fn csv_header(path: &Path) -> Vec<String> {
     let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
