@@ -1,11 +1,9 @@
 //! `kpi explain [PACK] KPI`: what a KPI reads, how it is computed, what depends on it.
 
-use super::{exit_for, print_diagnostics, ExplainArgs, ExplainFormat, EXIT_DATA, EXIT_INVALID, EXIT_OK};
+use super::{print_diagnostics, ExplainArgs, ExplainFormat, EXIT_INVALID, EXIT_OK};
 use crate::check::explain::explain_kpi;
-use crate::check::CheckOptions;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Sources};
-use crate::engine::readers::LocalFiles;
-use crate::pipeline::{spec_to_model, yaml_to_spec};
+use crate::pipeline::yaml_to_spec;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -36,22 +34,9 @@ pub fn run(a: ExplainArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let scanner = LocalFiles;
-    let opts = CheckOptions {
-        data: &[],
-        require_data: false,
-        scanner: &scanner,
-        db: &crate::db::DbOptions::DEFAULT,
-    };
-    let model = match spec_to_model(&spec, &sources, &opts) {
-        Ok((m, _warnings)) => m,
-        Err(d) => {
-            print_diagnostics(&d, &sources);
-            return match exit_for(&d) {
-                EXIT_DATA => EXIT_INVALID,
-                c => c,
-            };
-        }
+    let model = match super::model_without_data(&spec, &sources, &[]) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     let Some(k) = model.kpis.iter().position(|x| x.id == kpi) else {
         let ids: Vec<&str> = model.kpis.iter().map(|x| x.id.as_str()).collect();

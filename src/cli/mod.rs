@@ -277,6 +277,33 @@ pub fn parse_bindings(raw: &[String]) -> Result<Vec<(String, String)>, Diagnosti
         .collect()
 }
 
+/// Checks a pack into its model without reading data (for commands that only describe it:
+/// `explain`, `sql`); on errors prints them and returns the exit code, where unreadable
+/// data counts as invalid input (exit 2), since no data was asked for.
+pub fn model_without_data(
+    spec: &crate::spec::Pack,
+    sources: &Sources,
+    data: &[(String, String)],
+) -> Result<crate::check::Model, i32> {
+    let scanner = crate::engine::readers::LocalFiles;
+    let opts = crate::check::CheckOptions {
+        data,
+        require_data: false,
+        scanner: &scanner,
+        db: &crate::db::DbOptions::DEFAULT,
+    };
+    match crate::pipeline::spec_to_model(spec, sources, &opts) {
+        Ok((m, _warnings)) => Ok(m),
+        Err(d) => {
+            print_diagnostics(&d, sources);
+            Err(match exit_for(&d) {
+                EXIT_DATA => EXIT_INVALID,
+                c => c,
+            })
+        }
+    }
+}
+
 /// Prints diagnostics to stderr for people.
 pub fn print_diagnostics(diags: &[Diagnostic], sources: &Sources) {
     let mut s = String::new();

@@ -1,14 +1,12 @@
 //! `kpi sql [PACK] [--dialect D]`: the SQL that computes a pack's aggregate table.
 
-use super::{exit_for, parse_bindings, print_diagnostics, EXIT_DATA, EXIT_INVALID, EXIT_OK};
+use super::{parse_bindings, print_diagnostics, EXIT_INVALID, EXIT_OK};
 use crate::calendar::{parse_date, today};
-use crate::check::CheckOptions;
-use crate::db::{Connection, DbOptions};
+use crate::db::Connection;
 use crate::diagnostic::{Code, Diagnostic, Sources};
-use crate::engine::readers::LocalFiles;
 use crate::engine::source::BadRowPolicy;
 use crate::eval::needs;
-use crate::pipeline::{spec_to_model, yaml_to_spec};
+use crate::pipeline::yaml_to_spec;
 use crate::plan::model_to_plan;
 use crate::spec::SourceSpec;
 use crate::sql::{dialect_by_name, plan_to_sql, SqlSource, TimeKind};
@@ -106,17 +104,9 @@ pub fn run(a: SqlArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let scanner = LocalFiles;
-    let opts = CheckOptions { data: &data, require_data: false, scanner: &scanner, db: &DbOptions::DEFAULT };
-    let model = match spec_to_model(&spec, &sources, &opts) {
-        Ok((m, _warnings)) => m,
-        Err(d) => {
-            print_diagnostics(&d, &sources);
-            return match exit_for(&d) {
-                EXIT_DATA => EXIT_INVALID,
-                c => c,
-            };
-        }
+    let model = match super::model_without_data(&spec, &sources, &data) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     if let Some(name) = &a.dataset {
         if !model.datasets.iter().any(|d| &d.id == name) {

@@ -64,15 +64,10 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
     Some(m as f64 / POW10[frac])
 }
 
-/// The plain number (`digits[.digits]` with at most 15 digits, which [`parse_plain`]
-/// takes) or empty field that starts at `line[start]` and ends at `line[end]` (a
-/// delimiter or the line's end): its value (NaN when empty) and `end`. `None` when the
-/// field is anything else (the caller then goes the general way); the value is
-/// [`parse_number`]'s: at most 15 digits are below 2^53, so `m / 10^k` as there.
+/// Reads the decimal digits from `i` on into `m` (wrapping: callers bound the count);
+/// returns the value and the index after the last digit.
 #[inline(always)]
-pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
-    let mut m: u64 = 0;
-    let mut i = start;
+fn digits_at(line: &[u8], mut i: usize, mut m: u64) -> (u64, usize) {
     while let Some(&c) = line.get(i) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
@@ -81,6 +76,17 @@ pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usi
         m = m.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
+    (m, i)
+}
+
+/// The plain number (`digits[.digits]` with at most 15 digits, which [`parse_plain`]
+/// takes) or empty field that starts at `line[start]` and ends at `line[end]` (a
+/// delimiter or the line's end): its value (NaN when empty) and `end`. `None` when the
+/// field is anything else (the caller then goes the general way); the value is
+/// [`parse_number`]'s: at most 15 digits are below 2^53, so `m / 10^k` as there.
+#[inline(always)]
+pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usize)> {
+    let (mut m, mut i) = digits_at(line, start, 0);
     let mut digits = i - start;
     let mut frac = 0;
     match line.get(i) {
@@ -89,14 +95,7 @@ pub(crate) fn plain_at(line: &[u8], start: usize, delim: u8) -> Option<(f64, usi
         Some(&b'.') if digits > 0 => {
             i += 1;
             let from = i;
-            while let Some(&c) = line.get(i) {
-                let d = c.wrapping_sub(b'0');
-                if d > 9 {
-                    break;
-                }
-                m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-                i += 1;
-            }
+            (m, i) = digits_at(line, i, m);
             frac = i - from;
             digits += frac;
             match line.get(i) {
