@@ -1,11 +1,15 @@
 //! The parallel scan gives the same aggregate table as one thread, including when chunk
 //! boundaries fall inside quoted fields that hold commas, quotes and line breaks.
+#![allow(clippy::result_large_err)]
 
 use kpi_rules::check::{check_pack, CheckOptions};
 use kpi_rules::diagnostic::Sources;
 use kpi_rules::engine::aggregate::scan_dataset_with;
+use kpi_rules::engine::batch::{Batch, ColType, ColumnData, Dictionary};
 use kpi_rules::engine::readers::LocalFiles;
-use kpi_rules::engine::source::BadRowPolicy;
+use kpi_rules::engine::source::{
+    BadRowPolicy, ColumnRequest, FileFormat, ParScan, ParSink, ReadRequest, Scan,
+};
 use kpi_rules::eval::needs;
 use kpi_rules::plan::{model_to_plan, AggRow};
 use std::fmt::Write;
@@ -138,4 +142,177 @@ fn parallel_and_single_threaded_scans_agree() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reads `path` with `threads` sinks; the rows each sink saw as `(day, likes)`, in order.
+fn read_parts(
+    path: &std::path::Path,
+    threads: usize,
+    policy: BadRowPolicy,
+    exact: bool,
+) -> Result<(ParScan, Vec<(i32, f64)>), kpi_rules::diagnostic::Diagnostic> {
+    let req = ReadRequest {
+        dataset: "posts".into(),
+        path: path.to_path_buf(),
+        format: FileFormat::Csv,
+        time_column: "date".into(),
+        columns: vec![ColumnRequest { name: "likes".into(), ty: ColType::Number }],
+        on_bad_row: policy,
+        timezone: None,
+    };
+    let mut parts: Vec<Vec<(i32, f64)>> = vec![Vec::new(); threads];
+    let got = {
+        let mut sinks: Vec<Box<ParSink<'_>>> = parts
+            .iter_mut()
+            .map(|rows| {
+                Box::new(move |b: &Batch, _: &[Dictionary]| {
+                    if let ColumnData::Number(v) = &b.columns[0] {
+                        rows.extend(b.time.iter().copied().zip(v.iter().copied()));
+                    }
+                    Ok(())
+                }) as Box<ParSink<'_>>
+            })
+            .collect();
+        LocalFiles.scan_parallel(&req, sinks.iter_mut().map(|s| s.as_mut()).collect(), exact)?
+    };
+    Ok((got, parts.concat()))
+}
+
+/// A file of about 10 MB: plain rows, with `middle` written where the first half ends.
+fn split_file(dir: &std::path::Path, name: &str, middle: &str, bad: &[usize]) -> std::path::PathBuf {
+    let mut s = String::from("date,channel,note,likes\n");
+    let (mut i, mut placed) = (0, false);
+    while s.len() < 10_000_000 {
+        if s.len() >= 4_000_000 && !placed {
+            s.push_str(middle);
+            placed = true;
+        }
+        let likes = if bad.contains(&i) { "many".to_string() } else { (i % 1000).to_string() };
+        let _ = writeln!(s, "2026-{:02}-{:02},vk,plain note number {i},{likes}", 1 + i % 12, 1 + i % 28);
+        i += 1;
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, s).expect("write data");
+    path
+}
+
+#[test]
+fn a_part_guessed_to_start_inside_a_quoted_field_is_read_again_exactly() {
+    let dir = std::env::temp_dir().join(format!("kpi-parallel-guess-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A 2 MB quoted note over the middle of the file, whose lines look like records.
+    let mut note = String::from("2026-05-05,x,\"");
+    for i in 0..40_000 {
+        let _ = write!(note, "\n2026-02-02,vk,fake {i},999");
+    }
+    note.push_str("\",1\n");
+    let path = split_file(&dir, "quoted.csv", &note, &[]);
+    let (one, rows) = read_parts(&path, 1, BadRowPolicy::Fail, false).expect("one thread");
+    assert!(matches!(one, ParScan::Done(..)));
+    // The guess for the second part falls inside the note: caught by the count of quotes.
+    let (guess, _) = read_parts(&path, 2, BadRowPolicy::Fail, false).expect("two threads");
+    assert!(matches!(guess, ParScan::Misaligned), "{guess:?}");
+    for threads in [2, 3] {
+        let (exact, got) = read_parts(&path, threads, BadRowPolicy::Fail, true).expect("exact");
+        assert!(matches!(exact, ParScan::Done(..)));
+        assert_eq!(got, rows, "{threads} threads, exact");
+    }
+    // The whole engine scans again by itself and gets the one-thread table.
+    std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", "quoted.csv")).expect("write pack");
+    assert_eq!(likes_table(&dir, 2), likes_table(&dir, 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn guessed_parts_give_the_lines_of_one_thread_in_errors_and_skipped_rows() {
+    let dir = std::env::temp_dir().join(format!("kpi-parallel-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // Quotes in the first half (even, on one line each) and bad rows in every part.
+    let quoted = "2026-03-03,x,\"a \"\"quoted\"\", note\",4\n";
+    let bad = [10, 20, 110_000, 150_000, 150_001, 230_000];
+    let path = split_file(&dir, "bad.csv", quoted, &bad);
+    let (_, one) = read_parts(&path, 1, BadRowPolicy::Skip, false).expect("one thread");
+    let single = read_parts(&path, 1, BadRowPolicy::Fail, false).expect_err("a bad row must fail");
+    for threads in [2, 3, 5] {
+        let (got, rows) = read_parts(&path, threads, BadRowPolicy::Skip, false).expect("skip");
+        let ParScan::Done(stats, _) = got else {
+            panic!("{threads} threads: no quoted line breaks, no retry")
+        };
+        assert_eq!(rows, one, "{threads} threads");
+        assert_eq!(stats.skipped, bad.len() as u64);
+        let (_, want) = read_skipped(&path);
+        let lines: Vec<(u64, String)> =
+            stats.first_skipped.iter().map(|k| (k.line, k.reason.clone())).collect();
+        assert_eq!(lines, want, "{threads} threads");
+        let e = read_parts(&path, threads, BadRowPolicy::Fail, false).expect_err("a bad row must fail");
+        assert_eq!(format!("{e:?}"), format!("{single:?}"), "{threads} threads");
+    }
+    // The first bad row in a later part: that part's error, with its line in the file.
+    let path = split_file(&dir, "late.csv", quoted, &[150_000, 230_000]);
+    let single = read_parts(&path, 1, BadRowPolicy::Fail, false).expect_err("a bad row must fail");
+    // Row 150,000 after the header and the quoted line.
+    assert!(single.message.contains("line 150003"), "{}", single.message);
+    for threads in [2, 3, 5] {
+        let e = read_parts(&path, threads, BadRowPolicy::Fail, false).expect_err("a bad row must fail");
+        assert_eq!(format!("{e:?}"), format!("{single:?}"), "{threads} threads");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The skipped rows (line, reason) of a one-thread scan.
+fn read_skipped(path: &std::path::Path) -> (u64, Vec<(u64, String)>) {
+    let req = ReadRequest {
+        dataset: "posts".into(),
+        path: path.to_path_buf(),
+        format: FileFormat::Csv,
+        time_column: "date".into(),
+        columns: vec![ColumnRequest { name: "likes".into(), ty: ColType::Number }],
+        on_bad_row: BadRowPolicy::Skip,
+        timezone: None,
+    };
+    let stats = LocalFiles.scan(&req, &mut |_: &Batch, _: &[Dictionary]| Ok(())).expect("scan");
+    (stats.skipped, stats.first_skipped.into_iter().map(|k| (k.line, k.reason)).collect())
+}
+
+const PACK_LIKES: &str = r#"
+pack: par
+version: 0.1.0
+datasets:
+  posts:
+    source: SOURCE
+    time: date
+    dimensions: [channel]
+kpis:
+  likes: {formula: sum(likes), by: [channel], grain: month}
+  posts: {formula: count(), grain: month}
+"#;
+
+/// A group's row: key, period, rows and the values' bits.
+type Group = (Vec<Option<String>>, i32, u64, Vec<u64>);
+
+/// The aggregate table of `PACK_LIKES` with `threads` reader threads, sorted.
+fn likes_table(dir: &std::path::Path, threads: usize) -> Vec<Vec<Group>> {
+    let sources = Sources::new();
+    let pack = kpi_rules::spec::load_pack(&dir.join("pack.yaml"), &sources).expect("pack loads");
+    let scanner = LocalFiles;
+    let opts = CheckOptions {
+        data: &[],
+        require_data: true,
+        scanner: &scanner,
+        db: &kpi_rules::db::DbOptions::DEFAULT,
+    };
+    let (model, _) = check_pack(&pack, &sources, &opts).expect("pack checks");
+    let plan = model_to_plan(&model, &needs(&model), i32::MAX, BadRowPolicy::Fail, None);
+    let (queries, _) = scan_dataset_with(&plan.datasets[0], &scanner, i32::MAX, threads).expect("scan");
+    queries
+        .into_iter()
+        .map(|rows| {
+            let mut rows: Vec<_> = rows
+                .into_iter()
+                .map(|r| (r.key, r.period, r.rows, r.values.iter().map(|v| v.to_bits()).collect()))
+                .collect();
+            rows.sort();
+            rows
+        })
+        .collect()
 }

@@ -738,20 +738,39 @@ pub fn scan_dataset_with(
     let Some(req) = &plan.read else {
         return Ok((plan.queries.iter().map(|_| Vec::new()).collect(), ScanStats::default()));
     };
-    let mut workers: Vec<Worker> = (0..threads.max(1)).map(|_| Worker::new(plan, as_of)).collect();
-    let (stats, mut dicts) = {
-        let mut sinks: Vec<Box<super::source::ParSink<'_>>> = workers
-            .iter_mut()
-            .map(|w| {
-                Box::new(move |b: &Batch, d: &[Dictionary]| {
-                    w.batch(b, d);
-                    Ok(())
+    // A first scan may guess where the reader threads' parts start; when a guess was
+    // wrong, the workers saw rows that are not the file's and the scan runs again exactly.
+    let mut exact = false;
+    let (workers, stats, mut dicts) = loop {
+        let mut workers: Vec<Worker> = (0..threads.max(1)).map(|_| Worker::new(plan, as_of)).collect();
+        let scanned = {
+            let mut sinks: Vec<Box<super::source::ParSink<'_>>> = workers
+                .iter_mut()
+                .map(|w| {
+                    Box::new(move |b: &Batch, d: &[Dictionary]| {
+                        w.batch(b, d);
+                        Ok(())
+                    })
+                        as Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>
                 })
-                    as Box<dyn FnMut(&Batch, &[Dictionary]) -> Result<(), Diagnostic> + Send + '_>
-            })
-            .collect();
-        let refs: Vec<&mut super::source::ParSink<'_>> = sinks.iter_mut().map(|s| s.as_mut()).collect();
-        scanner.scan_parallel(req, refs)?
+                .collect();
+            let refs: Vec<&mut super::source::ParSink<'_>> = sinks.iter_mut().map(|s| s.as_mut()).collect();
+            scanner.scan_parallel(req, refs, exact)?
+        };
+        match scanned {
+            super::source::ParScan::Done(stats, dicts) => break (workers, stats, dicts),
+            super::source::ParScan::Misaligned if !exact => exact = true,
+            super::source::ParScan::Misaligned => {
+                return Err(Diagnostic::error(
+                    crate::diagnostic::Code::SourceUnreadable,
+                    format!(
+                        "{}: the parallel reader could not split the file into parts",
+                        req.path.display()
+                    ),
+                )
+                .with_help("run with KPI_THREADS=1 and report this as a bug"))
+            }
+        }
     };
     // Merge in file order so that `first`/`last` ties resolve as in one pass.
     let mut it = workers.into_iter().zip(dicts.drain(..));

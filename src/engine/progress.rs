@@ -5,7 +5,7 @@
 //! and tests never draw it, and it is cleared before the report is printed.
 
 use super::batch::{Batch, Dictionary};
-use super::source::{FileFormat, ParSink, ReadRequest, Scan, ScanStats, Sniff};
+use super::source::{FileFormat, ParScan, ParSink, ReadRequest, Scan, ScanStats, Sniff};
 use crate::diagnostic::Diagnostic;
 use indicatif::{HumanCount, ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,7 +66,8 @@ impl Scan for ProgressScan<'_> {
         &self,
         req: &ReadRequest,
         sinks: Vec<&mut ParSink<'_>>,
-    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic> {
+        exact: bool,
+    ) -> Result<ParScan, Diagnostic> {
         let start = Instant::now();
         let rows = AtomicU64::new(0);
         let batches = AtomicU64::new(0);
@@ -98,7 +99,7 @@ impl Scan for ProgressScan<'_> {
             })
             .collect();
         let refs: Vec<&mut ParSink<'_>> = wrapped.iter_mut().map(|s| s.as_mut()).collect();
-        let result = self.inner.scan_parallel(req, refs);
+        let result = self.inner.scan_parallel(req, refs, exact);
         if let Ok(mut guard) = bar.lock() {
             if let Some(b) = guard.take() {
                 b.finish_and_clear();

@@ -113,9 +113,24 @@ pub trait Scan {
     /// Reads every row with one thread per sink, each over a contiguous part of the
     /// data in file order (sink 0 first); returns the merged stats and each sink's final
     /// dictionaries. On failure the error of the earliest bad row is returned.
+    ///
+    /// Unless `exact`, a reader may guess where the parts start and find out only at the
+    /// end that a guess was wrong ([`ParScan::Misaligned`]); the caller then scans again
+    /// with fresh sinks and `exact`, which never guesses.
     fn scan_parallel(
         &self,
         req: &ReadRequest,
         sinks: Vec<&mut ParSink<'_>>,
-    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic>;
+        exact: bool,
+    ) -> Result<ParScan, Diagnostic>;
+}
+
+/// How a parallel scan ended.
+#[derive(Debug)]
+pub enum ParScan {
+    /// Every row was read: the merged stats and each sink's final dictionaries.
+    Done(ScanStats, Vec<Vec<Dictionary>>),
+    /// A part was guessed to start at a record and did not (it began inside a quoted
+    /// field that holds line breaks): the sinks saw rows that are not the file's.
+    Misaligned,
 }

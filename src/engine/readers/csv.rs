@@ -7,9 +7,9 @@ use super::{
     Sink, MAX_RECORD_BYTES, SNIFF_ROWS,
 };
 use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::batch::{ColType, ColumnData, NULL_ID};
+use crate::engine::batch::{Batch, ColType, ColumnData, NULL_ID};
 use crate::engine::distinct::key_of_field;
-use crate::engine::source::{ReadRequest, ScanStats, Sniff};
+use crate::engine::source::{ParScan, ReadRequest, ScanStats, Sniff};
 use std::io::Read;
 use std::path::Path;
 
@@ -118,6 +118,9 @@ struct Source {
     eof: bool,
     /// 1 + the line breaks consumed so far.
     line: u64,
+    /// The quotes consumed so far (all in records read by [`Source::next_quoted`]: the
+    /// other ways take only lines without quotes).
+    quotes: u64,
     header: Vec<String>,
     /// Bytes of the file before the buffer's start.
     read_before: u64,
@@ -135,6 +138,7 @@ impl Source {
             end: 0,
             eof: false,
             line: 1,
+            quotes: 0,
             header: Vec::new(),
             read_before: 0,
             delimiter,
@@ -179,6 +183,7 @@ impl Source {
             end: 0,
             eof: false,
             line,
+            quotes: 0,
             header: Vec::new(),
             read_before: start,
             delimiter,
@@ -308,6 +313,7 @@ impl Source {
                 }
             }
             self.line += memchr::memchr_iter(b'\n', consumed).count() as u64;
+            self.quotes += memchr::memchr_iter(b'"', consumed).count() as u64;
             self.pos += nin;
             nbytes += nout;
             nends += nend;
@@ -395,15 +401,23 @@ const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 /// Streams a CSV/TSV file with one thread per sink, each over a contiguous range of
 /// records; returns the merged stats and each thread's dictionaries.
 ///
-/// The ranges start at record boundaries even where a quoted field holds line breaks: a
-/// first parallel pass counts the quotes and line breaks in each raw range; a boundary is
-/// moved forward to the first line break with an even number of quotes before it (outside
-/// any quoted field, as quotes inside a field come in pairs).
+/// The file is cut into equal raw ranges, and each range after the first starts just past
+/// its first line break. Unless `exact`, that is a guess: a line break inside a quoted field
+/// is no record boundary. Every part counts the quotes it reads, so at the end a start is
+/// known good when an even number of quotes comes before it (outside any quoted field, as
+/// quotes inside a field come in pairs); otherwise the scan returns
+/// [`ParScan::Misaligned`]. A part's line numbers are known only once the parts before it
+/// have counted theirs, so a part with a message to give (a bad row) is read again for
+/// it. `exact` first counts the quotes and line breaks of each raw range in a parallel
+/// pass, and moves each start to the first line break with an even number of quotes
+/// before it: one more read of most of the file, for files whose quoted fields hold line
+/// breaks.
 pub(super) fn scan_parallel(
     req: &ReadRequest,
     delimiter: u8,
     sinks: Vec<&mut super::ParSink<'_>>,
-) -> Result<(ScanStats, Vec<Vec<super::Dictionary>>), Diagnostic> {
+    exact: bool,
+) -> Result<ParScan, Diagnostic> {
     let path = req.path.as_path();
     let (mut src, mut rec) = Source::open(path, delimiter)?;
     let lay = layout(req, std::mem::take(&mut src.header))?;
@@ -413,13 +427,13 @@ pub(super) fn scan_parallel(
     let threads = sinks.len();
     if threads <= 1 || len.saturating_sub(data_start) < PARALLEL_MIN_BYTES {
         let mut sinks = sinks;
-        let Some(sink) = sinks.pop() else { return Ok((ScanStats::default(), Vec::new())) };
+        let Some(sink) = sinks.pop() else { return Ok(ParScan::Done(ScanStats::default(), Vec::new())) };
         let out = Builder::new(req, sink);
         let (stats, dicts) = records(req, delimiter, &lay, &mut src, &mut rec, out)?;
         // Only the last sink saw rows; the others hold nothing.
         let mut all = vec![vec![super::Dictionary::default(); req.columns.len()]; threads.max(1) - 1];
         all.push(dicts);
-        return Ok((stats, all));
+        return Ok(ParScan::Done(stats, all));
     }
     drop(src);
     let span = (len - data_start) / threads as u64;
@@ -430,38 +444,51 @@ pub(super) fn scan_parallel(
             (s, e)
         })
         .collect();
-    // Pass 1: quotes and line breaks per raw range.
-    let counts: Vec<Result<(u64, u64), Diagnostic>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = raw.iter().map(|&(s, e)| sc.spawn(move || count_range(path, s, e))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(read_failed(path, 0, &"a reader thread failed"))))
-            .collect()
-    });
-    let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
-    // Record-aligned starts and their lines.
-    let mut starts = vec![(data_start, header_line)];
-    let (mut quotes, mut lines) = (0u64, header_line);
-    for i in 1..threads {
-        quotes += counts[i - 1].0;
-        lines += counts[i - 1].1;
-        let (start, extra) = align(path, raw[i].0, len, quotes % 2 == 1)?;
-        starts.push((start, lines + extra));
+    // Each part's start and, when known, its first line.
+    let mut starts: Vec<(u64, Option<u64>)> = vec![(data_start, Some(header_line))];
+    if exact {
+        // Quotes and line breaks per raw range (but the last, which no range follows).
+        let counts: Vec<Result<(u64, u64), Diagnostic>> = std::thread::scope(|sc| {
+            let handles: Vec<_> =
+                raw[..threads - 1].iter().map(|&(s, e)| sc.spawn(move || count_range(path, s, e))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(read_failed(path, 0, &"a reader thread failed"))))
+                .collect()
+        });
+        let counts = counts.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (mut quotes, mut lines) = (0u64, header_line);
+        for i in 1..threads {
+            quotes += counts[i - 1].0;
+            lines += counts[i - 1].1;
+            let (start, extra) = align(path, raw[i].0, len, quotes % 2 == 1)?;
+            starts.push((start, Some(lines + extra)));
+        }
+    } else {
+        for &(s, _) in &raw[1..] {
+            starts.push((align(path, s, len, false)?.0, None));
+        }
     }
-    starts.push((len, 0));
-    let results: Vec<Result<(ScanStats, Vec<super::Dictionary>), Diagnostic>> = std::thread::scope(|sc| {
-        let lay = &lay;
+    starts.push((len, None));
+    // One part: its rows into `sink`, with its first line `line` (1 when not yet known);
+    // returns the result, and the quotes and line breaks it read.
+    let part = |i: usize, end: u64, line: u64, sink: &mut super::ParSink<'_>| {
+        let s = starts[i].0;
+        let e = end.max(s);
+        let mut src = Source::range(path, delimiter, s, e, line)?;
+        let mut rec = Record::new();
+        let got = records(req, delimiter, &lay, &mut src, &mut rec, Builder::new(req, sink));
+        Ok::<_, Diagnostic>((got, src.quotes, src.line - line))
+    };
+    let results: Vec<_> = std::thread::scope(|sc| {
         let handles: Vec<_> = sinks
             .into_iter()
             .enumerate()
             .map(|(i, sink)| {
-                let (s, line) = starts[i];
-                let e = starts[i + 1].0.max(s);
-                sc.spawn(move || {
-                    let mut src = Source::range(path, delimiter, s, e, line)?;
-                    let mut rec = Record::new();
-                    records(req, delimiter, lay, &mut src, &mut rec, Builder::new(req, sink))
-                })
+                let part = &part;
+                let end = starts[i + 1].0;
+                let line = starts[i].1.unwrap_or(1);
+                sc.spawn(move || part(i, end, line, sink))
             })
             .collect();
         handles
@@ -469,11 +496,40 @@ pub(super) fn scan_parallel(
             .map(|h| h.join().unwrap_or_else(|_| Err(read_failed(path, 0, &"a reader thread failed"))))
             .collect()
     });
-    // The first failure in file order wins, as in a single-threaded read.
+    // In file order: a start is good when the quotes before it are even; the first failure
+    // wins, as in a single-threaded read.
     let mut stats = ScanStats::default();
     let mut dicts = Vec::new();
-    for r in results {
-        let (s, d) = r?;
+    let (mut quotes, mut line) = (0u64, header_line);
+    let mut discard = |_: &Batch, _: &[super::Dictionary]| Ok(());
+    for (i, r) in results.into_iter().enumerate() {
+        if quotes % 2 == 1 {
+            return Ok(ParScan::Misaligned);
+        }
+        let (got, q, lines) = r?;
+        let known = starts[i].1.is_some();
+        let (s, d) = match got {
+            Ok(sd) => sd,
+            // Read again with its line numbers and on past its guessed end (a part that
+            // ends inside a quoted field fails where the file does not).
+            Err(_) if !exact => match part(i, len, line, &mut discard)?.0 {
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(ParScan::Misaligned),
+            },
+            Err(e) => return Err(e),
+        };
+        // Skipped rows are told with their lines: read the part again for them (once
+        // the quotes after it show that it ended at a record).
+        let s = if s.skipped > 0 && !known {
+            if (quotes + q) % 2 == 1 {
+                return Ok(ParScan::Misaligned);
+            }
+            part(i, starts[i + 1].0, line, &mut discard)?.0?.0
+        } else {
+            s
+        };
+        quotes += q;
+        line += lines;
         stats.rows += s.rows;
         stats.skipped += s.skipped;
         for k in s.first_skipped {
@@ -483,7 +539,7 @@ pub(super) fn scan_parallel(
         }
         dicts.push(d);
     }
-    Ok((stats, dicts))
+    Ok(ParScan::Done(stats, dicts))
 }
 
 /// Counts quotes and line breaks in bytes `s..e`.

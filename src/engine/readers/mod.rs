@@ -16,7 +16,7 @@ pub mod number;
 pub mod time;
 
 use super::batch::{Batch, ColumnData, Dictionary, BATCH_ROWS};
-use super::source::{BadRowPolicy, FileFormat, ReadRequest, Scan, ScanStats, SkippedRow, Sniff};
+use super::source::{BadRowPolicy, FileFormat, ParScan, ReadRequest, Scan, ScanStats, SkippedRow, Sniff};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
 use std::path::Path;
 
@@ -64,17 +64,20 @@ impl Scan for LocalFiles {
         &self,
         req: &ReadRequest,
         mut sinks: Vec<&mut ParSink<'_>>,
-    ) -> Result<(ScanStats, Vec<Vec<Dictionary>>), Diagnostic> {
+        exact: bool,
+    ) -> Result<ParScan, Diagnostic> {
         match req.format {
-            FileFormat::Csv => csv::scan_parallel(req, b',', sinks),
-            FileFormat::Tsv => csv::scan_parallel(req, b'\t', sinks),
+            FileFormat::Csv => csv::scan_parallel(req, b',', sinks, exact),
+            FileFormat::Tsv => csv::scan_parallel(req, b'\t', sinks, exact),
             FileFormat::Ndjson => {
                 let n = sinks.len();
-                let Some(sink) = sinks.pop() else { return Ok((ScanStats::default(), Vec::new())) };
+                let Some(sink) = sinks.pop() else {
+                    return Ok(ParScan::Done(ScanStats::default(), Vec::new()));
+                };
                 let (stats, dicts) = ndjson::scan(req, sink)?;
                 let mut all = vec![vec![Dictionary::default(); req.columns.len()]; n.max(1) - 1];
                 all.push(dicts);
-                Ok((stats, all))
+                Ok(ParScan::Done(stats, all))
             }
         }
     }
