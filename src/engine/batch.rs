@@ -134,11 +134,36 @@ pub struct Dictionary {
     /// Values of at most 16 bytes by [`short_key`]: dimension values (channels, campaigns)
     /// are short, and a fixed-size key needs no byte-string hash or `memcmp` call.
     short: super::aggregate::FastMap<(u128, u8), u32>,
+    /// A direct-mapped cache in front of `short` ([`RECENT`] entries, allocated on the first
+    /// short value): a dimension has few values, so nearly every row finds its value here
+    /// with one multiply and one compare instead of a hash-table probe.
+    recent: Vec<Recent>,
+}
+
+/// Entries of [`Dictionary::recent`] (a power of two).
+const RECENT: usize = 64;
+
+/// One entry of [`Dictionary::recent`]: a short value's key and id (`len` 0xff = empty,
+/// which no short value has).
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    key: u128,
+    len: u8,
+    id: u32,
+}
+
+const EMPTY_RECENT: Recent = Recent { key: 0, len: u8::MAX, id: 0 };
+
+/// The entry of a short key in [`Dictionary::recent`].
+#[inline]
+fn recent_slot((key, len): (u128, u8)) -> usize {
+    let x = (key as u64) ^ ((key >> 64) as u64).rotate_left(29) ^ u64::from(len);
+    (x.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize & (RECENT - 1)
 }
 
 /// A value of at most 16 bytes as two words and its length: the first and the last 8 (or
 /// 4) bytes, overlapping for shorter values, which with the length determine the value.
-#[inline]
+#[inline(always)]
 fn short_key(b: &[u8]) -> Option<(u128, u8)> {
     let n = b.len();
     let word = |s: &[u8]| -> u64 {
@@ -163,22 +188,50 @@ fn short_key(b: &[u8]) -> Option<(u128, u8)> {
 
 impl Dictionary {
     /// The id of `bytes`, adding it if new. Allocates only for a value not seen before.
-    #[inline]
+    ///
+    /// Inlined into the readers' row loops for the common case, a short value in the cache.
+    #[inline(always)]
     pub fn intern(&mut self, bytes: &[u8]) -> u32 {
-        match short_key(bytes) {
-            Some(k) => match self.short.get(&k) {
-                Some(&id) => id,
-                None => {
-                    let id = self.add(bytes);
-                    self.short.insert(k, id);
-                    id
+        if let Some(k) = short_key(bytes) {
+            let slot = recent_slot(k);
+            if let Some(e) = self.recent.get(slot) {
+                if e.key == k.0 && e.len == k.1 {
+                    return e.id;
                 }
-            },
-            None => match self.index.get(bytes) {
-                Some(&id) => id,
-                None => self.add(bytes),
-            },
+            }
+            return self.intern_short(bytes, k, slot);
         }
+        self.intern_long(bytes)
+    }
+
+    /// [`Dictionary::intern`] of a value longer than 16 bytes.
+    #[inline(never)]
+    fn intern_long(&mut self, bytes: &[u8]) -> u32 {
+        match self.index.get(bytes) {
+            Some(&id) => id,
+            None => self.add(bytes),
+        }
+    }
+
+    /// [`Dictionary::intern`] of a short value not in the cache: looks it up in (or adds it
+    /// to) `short` and caches it in entry `slot`.
+    #[inline(never)]
+    fn intern_short(&mut self, bytes: &[u8], k: (u128, u8), slot: usize) -> u32 {
+        let id = match self.short.get(&k) {
+            Some(&id) => id,
+            None => {
+                let id = self.add(bytes);
+                self.short.insert(k, id);
+                id
+            }
+        };
+        if self.recent.is_empty() {
+            self.recent = vec![EMPTY_RECENT; RECENT];
+        }
+        if let Some(e) = self.recent.get_mut(slot) {
+            *e = Recent { key: k.0, len: k.1, id };
+        }
+        id
     }
 
     #[cold]

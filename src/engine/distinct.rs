@@ -57,6 +57,78 @@ pub fn key_of_field(b: &[u8]) -> Key {
 /// (52..56), digit count (48..52), integer (0..48).
 #[inline]
 pub fn key_of_bytes(b: &[u8]) -> Key {
+    match code_of_9_to_16(b) {
+        Some(k) => k,
+        None => key_of_any(b),
+    }
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const SIXES: u64 = 0x0606_0606_0606_0606;
+const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight bytes as a little-endian word (the first byte lowest).
+#[inline(always)]
+fn word_at(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at + 8)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(s);
+    Some(u64::from_le_bytes(w))
+}
+
+/// A word of ASCII bytes with each byte that is not a digit nonzero, each digit zero: a
+/// digit's high nibble is 3 before and after adding 6, and below 0x80 no byte carries into
+/// the next.
+#[inline(always)]
+fn non_digits_of_ascii(w: u64) -> u64 {
+    ((w & HIGH_NIBBLES) ^ ZEROS) | (((w + SIXES) & HIGH_NIBBLES) ^ ZEROS)
+}
+
+/// Eight ASCII digits in a word (SWAR), the first byte the most significant digit.
+#[inline(always)]
+fn eight_digit_value(w: u64) -> u64 {
+    let d = w - ZEROS;
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
+    (d.wrapping_mul(10000) + (d >> 32)) & 0xffff_ffff
+}
+
+/// [`key_of_bytes`] of the common id shape, 9 to 16 bytes ending in at least 8 digits
+/// (`p000000001`), from two overlapping word reads instead of a loop per byte; `None` for
+/// anything else, which [`key_of_any`] then encodes (to the same key).
+#[inline(always)]
+fn code_of_9_to_16(b: &[u8]) -> Option<Key> {
+    let n = b.len();
+    if !(9..=16).contains(&n) {
+        return None;
+    }
+    let (first, last) = (word_at(b, 0)?, word_at(b, n - 8)?);
+    // Non-ASCII text is left to the byte loop.
+    if (first | last) & HIGH_BITS != 0 || non_digits_of_ascii(last) != 0 {
+        return None;
+    }
+    // The bytes before the last eight: `m` of them, at the bottom of `first`. The digit run
+    // starts after the last non-digit among them.
+    let m = n - 8;
+    let before = non_digits_of_ascii(first) & (u64::MAX >> (8 * (8 - m)));
+    let start = if before == 0 { 0 } else { (71 - before.leading_zeros() as usize) / 8 };
+    let digits = n - start;
+    if digits > MAX_DIGITS {
+        return None;
+    }
+    // The run's first `m - start` digits, moved to the top of a word padded with '0's.
+    let k = m - start;
+    let top = first << (8 * (8 - m));
+    let pad = u64::MAX >> (8 * k);
+    let hi = eight_digit_value((top & !pad) | (ZEROS & pad));
+    let v = hi * 100_000_000 + eight_digit_value(last);
+    let p = first & u64::MAX.checked_shr(8 * (8 - start) as u32).unwrap_or(0);
+    Some(TAG_CODE | (p as u128) << 56 | (start as u128) << 52 | (digits as u128) << 48 | v as u128)
+}
+
+/// [`key_of_bytes`] of any value, a byte at a time.
+fn key_of_any(b: &[u8]) -> Key {
     let n = b.len();
     let tail = n.min(8);
     // The last (up to) 8 bytes at once; if they are all digits, the run may go on before them.
@@ -130,7 +202,10 @@ impl Container {
     }
 
     /// Adds `lo`; whether it was new.
-    #[inline]
+    ///
+    /// Inlined for the two common cases, a bitmap and an append to an array that stays an
+    /// array (ids often arrive in increasing order); the rest is [`Container::insert_other`].
+    #[inline(always)]
     fn insert(&mut self, lo: u16) -> bool {
         match self {
             Container::Bitmap(bits, n) => {
@@ -140,22 +215,30 @@ impl Container {
                 *n += u32::from(new);
                 new
             }
-            Container::Array(a) => {
-                // Ids often arrive in increasing order: appending is the common case.
-                match a.last() {
-                    None => a.push(lo),
-                    Some(&l) if l < lo => a.push(lo),
-                    _ => match a.binary_search(&lo) {
-                        Ok(_) => return false,
-                        Err(p) => a.insert(p, lo),
-                    },
-                }
-                if a.len() > ARRAY_MAX {
-                    *self = Container::bitmap_of(a);
-                }
+            Container::Array(a) if a.len() < ARRAY_MAX && a.last().is_none_or(|&l| l < lo) => {
+                a.push(lo);
                 true
             }
+            Container::Array(_) => self.insert_other(lo),
         }
+    }
+
+    /// [`Container::insert`] into an array, out of order or making it a bitmap.
+    #[inline(never)]
+    fn insert_other(&mut self, lo: u16) -> bool {
+        let Container::Array(a) = self else { return self.insert(lo) };
+        match a.last() {
+            None => a.push(lo),
+            Some(&l) if l < lo => a.push(lo),
+            _ => match a.binary_search(&lo) {
+                Ok(_) => return false,
+                Err(p) => a.insert(p, lo),
+            },
+        }
+        if a.len() > ARRAY_MAX {
+            *self = Container::bitmap_of(a);
+        }
+        true
     }
 
     fn bitmap_of(values: &[u16]) -> Container {
@@ -317,6 +400,8 @@ struct Codes {
     /// The chunk of the last insert into a container, and its position.
     last: (u128, usize),
     next_check: usize,
+    /// The chunk of the last codes added to `sparse`, and how many in a row.
+    run: (u128, u32),
 }
 
 impl Default for Codes {
@@ -329,6 +414,7 @@ impl Default for Codes {
             // No code's chunk is all ones: the tag byte of a code is 2.
             last: (u128::MAX, 0),
             next_check: FIRST_CHECK,
+            run: (u128::MAX, 0),
         }
     }
 }
@@ -338,7 +424,9 @@ impl Codes {
         self.sparse.len() as u64 + self.in_chunks
     }
 
-    #[inline]
+    /// Adds a code. Inlined for the common case, a code in the chunk of the last insert;
+    /// the rest is [`Codes::insert_other`].
+    #[inline(always)]
     fn insert(&mut self, code: u128) {
         let (hi, lo) = (code >> CHUNK_BITS, code as u16);
         if hi == self.last.0 {
@@ -347,6 +435,13 @@ impl Codes {
                 return;
             }
         }
+        self.insert_other(code);
+    }
+
+    /// [`Codes::insert`] of a code outside the last insert's chunk.
+    #[inline(never)]
+    fn insert_other(&mut self, code: u128) {
+        let (hi, lo) = (code >> CHUNK_BITS, code as u16);
         if let Some(&i) = self.index.get(&hi) {
             self.last = (hi, i as usize);
             if let Some(c) = self.chunks.get_mut(i as usize) {
@@ -354,7 +449,16 @@ impl Codes {
             }
             return;
         }
-        if self.sparse.insert(code) && self.sparse.len() >= self.next_check {
+        if !self.sparse.insert(code) {
+            return;
+        }
+        self.run = if self.run.0 == hi { (hi, self.run.1 + 1) } else { (hi, 1) };
+        // Ids in increasing order fill one chunk at a time: a run of new codes in one chunk
+        // gives it a container at once (while `sparse` is small, so that the scan stays
+        // cheap) instead of at the next check.
+        if self.sparse.len() >= self.next_check
+            || (self.run.1 >= PROMOTE_MIN && self.sparse.len() <= FIRST_CHECK)
+        {
             self.promote();
         }
     }
@@ -441,8 +545,9 @@ pub struct DistinctSet {
 }
 
 impl DistinctSet {
-    /// Adds a key ([`NULL_KEY`] is ignored).
-    #[inline]
+    /// Adds a key ([`NULL_KEY`] is ignored). Inlined into the aggregate kernel's loop: it
+    /// runs once per row.
+    #[inline(always)]
     pub fn insert(&mut self, k: Key) {
         if k & (0xff << TAG_SHIFT) == TAG_CODE {
             self.codes.get_or_insert_with(Default::default).insert(k);
@@ -649,6 +754,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn word_reads_agree_with_the_byte_loop(v in proptest::collection::vec(prop_oneof![4 => b'0'..=b'9', 1 => any::<u8>()], 0..19)) {
+            prop_assert_eq!(key_of_bytes(&v), key_of_any(&v), "{:?}", v);
+        }
+
         #[test]
         fn agrees_with_a_set_of_strings(values in proptest::collection::vec(value(), 0..3000), cut in 0usize..3000, cut2 in 0usize..3000) {
             let want: HashSet<&str> = values.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();

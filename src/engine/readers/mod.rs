@@ -233,7 +233,9 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Completes a row whose column values were pushed already.
+    /// Completes a row whose column values were pushed already. Inlined into the readers'
+    /// row loops (it runs once per row); the flush of a full batch is a call.
+    #[inline(always)]
     fn end_row(&mut self, day: i32, line: u64) -> Result<(), Diagnostic> {
         self.batch.time.push(day);
         self.batch.lines.push(line);
@@ -259,6 +261,7 @@ impl<'s> Builder<'s> {
         }
     }
 
+    #[inline(never)]
     fn flush(&mut self) -> Result<(), Diagnostic> {
         if self.batch.len > 0 {
             (self.sink)(&self.batch, &self.dicts)?;
