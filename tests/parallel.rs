@@ -11,7 +11,7 @@ use kpi_rules::engine::source::{
     BadRowPolicy, ColumnRequest, FileFormat, ParScan, ParSink, ReadRequest, Scan,
 };
 use kpi_rules::eval::needs;
-use kpi_rules::plan::{model_to_plan, AggRow};
+use kpi_rules::plan::{model_to_plan, AggRow, Plan};
 use std::fmt::Write;
 
 /// Writes the data; returns how many distinct non-empty `ref` values it holds.
@@ -85,22 +85,26 @@ kpis:
   distinct_refs_by: {formula: count_distinct(ref), by: [channel], grain: quarter}
 "#;
 
-fn table(threads: usize, dir: &std::path::Path) -> Vec<Vec<Vec<AggRow>>> {
+/// The plan of `dir/pack.yaml`.
+fn plan_of(dir: &std::path::Path) -> Plan {
     let sources = Sources::new();
     let pack = kpi_rules::spec::load_pack(&dir.join("pack.yaml"), &sources).expect("pack loads");
-    let scanner = LocalFiles;
     let opts = CheckOptions {
         data: &[],
         require_data: true,
-        scanner: &scanner,
+        scanner: &LocalFiles,
         db: &kpi_rules::db::DbOptions::DEFAULT,
     };
     let (model, _) = check_pack(&pack, &sources, &opts).expect("pack checks");
-    let plan = model_to_plan(&model, &needs(&model), i32::MAX, BadRowPolicy::Fail, None);
-    plan.datasets
+    model_to_plan(&model, &needs(&model), i32::MAX, BadRowPolicy::Fail, None)
+}
+
+fn table(threads: usize, dir: &std::path::Path) -> Vec<Vec<Vec<AggRow>>> {
+    plan_of(dir)
+        .datasets
         .iter()
         .map(|dp| {
-            let (mut queries, stats) = scan_dataset_with(dp, &scanner, i32::MAX, threads).expect("scan");
+            let (mut queries, stats) = scan_dataset_with(dp, &LocalFiles, i32::MAX, threads).expect("scan");
             assert_eq!(stats.rows, 150_000);
             for rows in &mut queries {
                 rows.sort_by(|a, b| (&a.key, a.period).cmp(&(&b.key, b.period)));
@@ -144,14 +148,9 @@ fn parallel_and_single_threaded_scans_agree() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Reads `path` with `threads` sinks; the rows each sink saw as `(day, likes)`, in order.
-fn read_parts(
-    path: &std::path::Path,
-    threads: usize,
-    policy: BadRowPolicy,
-    exact: bool,
-) -> Result<(ParScan, Vec<(i32, f64)>), kpi_rules::diagnostic::Diagnostic> {
-    let req = ReadRequest {
+/// A read of `path`'s date and likes columns.
+fn likes_request(path: &std::path::Path, policy: BadRowPolicy) -> ReadRequest {
+    ReadRequest {
         dataset: "posts".into(),
         path: path.to_path_buf(),
         format: FileFormat::Csv,
@@ -159,7 +158,17 @@ fn read_parts(
         columns: vec![ColumnRequest { name: "likes".into(), ty: ColType::Number }],
         on_bad_row: policy,
         timezone: None,
-    };
+    }
+}
+
+/// Reads `path` with `threads` sinks; the rows each sink saw as `(day, likes)`, in order.
+fn read_parts(
+    path: &std::path::Path,
+    threads: usize,
+    policy: BadRowPolicy,
+    exact: bool,
+) -> Result<(ParScan, Vec<(i32, f64)>), kpi_rules::diagnostic::Diagnostic> {
+    let req = likes_request(path, policy);
     let mut parts: Vec<Vec<(i32, f64)>> = vec![Vec::new(); threads];
     let got = {
         let mut sinks: Vec<Box<ParSink<'_>>> = parts
@@ -261,15 +270,7 @@ fn guessed_parts_give_the_lines_of_one_thread_in_errors_and_skipped_rows() {
 
 /// The skipped rows (line, reason) of a one-thread scan.
 fn read_skipped(path: &std::path::Path) -> (u64, Vec<(u64, String)>) {
-    let req = ReadRequest {
-        dataset: "posts".into(),
-        path: path.to_path_buf(),
-        format: FileFormat::Csv,
-        time_column: "date".into(),
-        columns: vec![ColumnRequest { name: "likes".into(), ty: ColType::Number }],
-        on_bad_row: BadRowPolicy::Skip,
-        timezone: None,
-    };
+    let req = likes_request(path, BadRowPolicy::Skip);
     let stats = LocalFiles.scan(&req, &mut |_: &Batch, _: &[Dictionary]| Ok(())).expect("scan");
     (stats.skipped, stats.first_skipped.into_iter().map(|k| (k.line, k.reason)).collect())
 }
@@ -292,18 +293,8 @@ type Group = (Vec<Option<String>>, i32, u64, Vec<u64>);
 
 /// The aggregate table of `PACK_LIKES` with `threads` reader threads, sorted.
 fn likes_table(dir: &std::path::Path, threads: usize) -> Vec<Vec<Group>> {
-    let sources = Sources::new();
-    let pack = kpi_rules::spec::load_pack(&dir.join("pack.yaml"), &sources).expect("pack loads");
-    let scanner = LocalFiles;
-    let opts = CheckOptions {
-        data: &[],
-        require_data: true,
-        scanner: &scanner,
-        db: &kpi_rules::db::DbOptions::DEFAULT,
-    };
-    let (model, _) = check_pack(&pack, &sources, &opts).expect("pack checks");
-    let plan = model_to_plan(&model, &needs(&model), i32::MAX, BadRowPolicy::Fail, None);
-    let (queries, _) = scan_dataset_with(&plan.datasets[0], &scanner, i32::MAX, threads).expect("scan");
+    let plan = plan_of(dir);
+    let (queries, _) = scan_dataset_with(&plan.datasets[0], &LocalFiles, i32::MAX, threads).expect("scan");
     queries
         .into_iter()
         .map(|rows| {

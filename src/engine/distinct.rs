@@ -19,7 +19,7 @@
 
 use super::aggregate::{FastMap, FastSet};
 use super::batch::hash_bytes;
-use super::readers::number::eight_digits;
+use super::readers::number::{combine, eight_digits, ZEROS};
 
 /// A value as distinct counting sees it; [`NULL_KEY`] is null (not counted).
 pub type Key = u128;
@@ -63,7 +63,6 @@ pub fn key_of_bytes(b: &[u8]) -> Key {
     }
 }
 
-const ZEROS: u64 = 0x3030_3030_3030_3030;
 const SIXES: u64 = 0x0606_0606_0606_0606;
 const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -83,15 +82,6 @@ fn word_at(b: &[u8], at: usize) -> Option<u64> {
 #[inline(always)]
 fn non_digits_of_ascii(w: u64) -> u64 {
     ((w & HIGH_NIBBLES) ^ ZEROS) | (((w + SIXES) & HIGH_NIBBLES) ^ ZEROS)
-}
-
-/// Eight ASCII digits in a word (SWAR), the first byte the most significant digit.
-#[inline(always)]
-fn eight_digit_value(w: u64) -> u64 {
-    let d = w - ZEROS;
-    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
-    (d.wrapping_mul(10000) + (d >> 32)) & 0xffff_ffff
 }
 
 /// [`key_of_bytes`] of the common id shape, 9 to 16 bytes ending in at least 8 digits
@@ -121,8 +111,8 @@ fn code_of_9_to_16(b: &[u8]) -> Option<Key> {
     let k = m - start;
     let top = first << (8 * (8 - m));
     let pad = u64::MAX >> (8 * k);
-    let hi = eight_digit_value((top & !pad) | (ZEROS & pad));
-    let v = hi * 100_000_000 + eight_digit_value(last);
+    let hi = combine((top & !pad) | (ZEROS & pad));
+    let v = hi * 100_000_000 + combine(last);
     let p = first & u64::MAX.checked_shr(8 * (8 - start) as u32).unwrap_or(0);
     Some(TAG_CODE | (p as u128) << 56 | (start as u128) << 52 | (digits as u128) << 48 | v as u128)
 }

@@ -128,7 +128,8 @@ fn exact_ratio(m: u64, frac: usize) -> f64 {
     }
 }
 
-const ZEROS: u64 = 0x3030_3030_3030_3030;
+/// `'0'` in every byte of a word.
+pub(crate) const ZEROS: u64 = 0x3030_3030_3030_3030;
 const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
 const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 
@@ -160,7 +161,7 @@ fn nonzero_bytes(x: u64) -> u64 {
 
 /// Eight ASCII digits in a word (SWAR), most significant first.
 #[inline(always)]
-fn combine(w: u64) -> u64 {
+pub(crate) fn combine(w: u64) -> u64 {
     let d = w - ZEROS;
     let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
     let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
