@@ -229,6 +229,19 @@ fn a_part_guessed_to_start_inside_a_quoted_field_is_read_again_exactly() {
     // The whole engine scans again by itself and gets the one-thread table.
     std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", "quoted.csv")).expect("write pack");
     assert_eq!(likes_table(&dir, 2), likes_table(&dir, 1));
+    // A quote inside an unquoted field is text to csv-core but makes the count odd: the
+    // guess is dropped, and the exact split reads the same rows.
+    let path = split_file(&dir, "stray.csv", "2026-05-05,x,a\"b,1\n", &[]);
+    let (_, rows) = read_parts(&path, 1, BadRowPolicy::Fail, false).expect("one thread");
+    let (guess, _) = read_parts(&path, 2, BadRowPolicy::Fail, false).expect("two threads");
+    assert!(matches!(guess, ParScan::Misaligned), "{guess:?}");
+    for threads in [2, 3] {
+        let (exact, got) = read_parts(&path, threads, BadRowPolicy::Fail, true).expect("exact");
+        assert!(matches!(exact, ParScan::Done(..)));
+        assert_eq!(got, rows, "{threads} threads, exact");
+    }
+    std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", "stray.csv")).expect("write pack");
+    assert_eq!(likes_table(&dir, 3), likes_table(&dir, 1));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
