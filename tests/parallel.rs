@@ -205,6 +205,25 @@ fn split_file(dir: &std::path::Path, name: &str, middle: &str, bad: &[usize]) ->
     path
 }
 
+/// A file with `middle` over its middle: one thread reads it whole; the guess of a second
+/// part's start is caught (`Misaligned`); the exact split with 2 and 3 threads reads the
+/// one-thread rows, and the engine (`threads` reader threads) retries by itself and gets
+/// the one-thread table.
+fn assert_guess_dropped(dir: &std::path::Path, name: &str, middle: &str, threads: usize) {
+    let path = split_file(dir, name, middle, &[]);
+    let (one, rows) = read_parts(&path, 1, BadRowPolicy::Fail, false).expect("one thread");
+    assert!(matches!(one, ParScan::Done(..)));
+    let (guess, _) = read_parts(&path, 2, BadRowPolicy::Fail, false).expect("two threads");
+    assert!(matches!(guess, ParScan::Misaligned), "{name}: {guess:?}");
+    for n in [2, 3] {
+        let (exact, got) = read_parts(&path, n, BadRowPolicy::Fail, true).expect("exact");
+        assert!(matches!(exact, ParScan::Done(..)));
+        assert_eq!(got, rows, "{name}: {n} threads, exact");
+    }
+    std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", name)).expect("write pack");
+    assert_eq!(likes_table(dir, threads), likes_table(dir, 1), "{name}");
+}
+
 #[test]
 fn a_part_guessed_to_start_inside_a_quoted_field_is_read_again_exactly() {
     let dir = std::env::temp_dir().join(format!("kpi-parallel-guess-{}", std::process::id()));
@@ -215,33 +234,10 @@ fn a_part_guessed_to_start_inside_a_quoted_field_is_read_again_exactly() {
         let _ = write!(note, "\n2026-02-02,vk,fake {i},999");
     }
     note.push_str("\",1\n");
-    let path = split_file(&dir, "quoted.csv", &note, &[]);
-    let (one, rows) = read_parts(&path, 1, BadRowPolicy::Fail, false).expect("one thread");
-    assert!(matches!(one, ParScan::Done(..)));
-    // The guess for the second part falls inside the note: caught by the count of quotes.
-    let (guess, _) = read_parts(&path, 2, BadRowPolicy::Fail, false).expect("two threads");
-    assert!(matches!(guess, ParScan::Misaligned), "{guess:?}");
-    for threads in [2, 3] {
-        let (exact, got) = read_parts(&path, threads, BadRowPolicy::Fail, true).expect("exact");
-        assert!(matches!(exact, ParScan::Done(..)));
-        assert_eq!(got, rows, "{threads} threads, exact");
-    }
-    // The whole engine scans again by itself and gets the one-thread table.
-    std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", "quoted.csv")).expect("write pack");
-    assert_eq!(likes_table(&dir, 2), likes_table(&dir, 1));
+    assert_guess_dropped(&dir, "quoted.csv", &note, 2);
     // A quote inside an unquoted field is text to csv-core but makes the count odd: the
     // guess is dropped, and the exact split reads the same rows.
-    let path = split_file(&dir, "stray.csv", "2026-05-05,x,a\"b,1\n", &[]);
-    let (_, rows) = read_parts(&path, 1, BadRowPolicy::Fail, false).expect("one thread");
-    let (guess, _) = read_parts(&path, 2, BadRowPolicy::Fail, false).expect("two threads");
-    assert!(matches!(guess, ParScan::Misaligned), "{guess:?}");
-    for threads in [2, 3] {
-        let (exact, got) = read_parts(&path, threads, BadRowPolicy::Fail, true).expect("exact");
-        assert!(matches!(exact, ParScan::Done(..)));
-        assert_eq!(got, rows, "{threads} threads, exact");
-    }
-    std::fs::write(dir.join("pack.yaml"), PACK_LIKES.replace("SOURCE", "stray.csv")).expect("write pack");
-    assert_eq!(likes_table(&dir, 3), likes_table(&dir, 1));
+    assert_guess_dropped(&dir, "stray.csv", "2026-05-05,x,a\"b,1\n", 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
